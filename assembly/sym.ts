@@ -1,0 +1,3 @@
+// Entry of sym.wasm: hashes, HMAC, TLS PRFs, AES/CBC, RC4 and whole-record
+// seal/open. Each area lives in its own file and is re-exported here.
+export { scratchPtr, scratchSize } from "./io";
