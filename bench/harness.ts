@@ -1,0 +1,130 @@
+// Measurement helpers shared by the benches.
+//
+// The machine is shared and noisy, so every bench measures all candidates
+// interleaved in one run (round-robin, several repeats) and reports medians
+// and ratios against a reference measured in the same run.
+import { cpus, totalmem } from "node:os";
+import { writeFileSync, mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+
+export interface Candidate {
+  readonly primitive: string;
+  readonly provider: string;
+  /** Bytes processed per op (0 for per-op primitives like RSA). */
+  readonly size: number;
+  readonly run: () => void;
+}
+
+export interface Result {
+  readonly primitive: string;
+  readonly provider: string;
+  readonly size: number;
+  readonly opsPerSec: number;
+  readonly mbPerSec: number | null;
+  readonly ratioVsNative: number | null;
+  readonly samples: readonly number[];
+}
+
+export function machine() {
+  const c = cpus();
+  return {
+    cpu: c[0]?.model ?? "unknown",
+    cores: c.length,
+    memGiB: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    openssl: process.versions.openssl,
+    date: new Date().toISOString(),
+  };
+}
+
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/** Ops/s of `fn` over roughly `ms` milliseconds (after one warm-up call). */
+export function opsPerSecond(fn: () => void, ms: number): number {
+  fn();
+  let n = 0;
+  const start = process.hrtime.bigint();
+  const budget = BigInt(Math.round(ms * 1e6));
+  let elapsed = 0n;
+  // Check the clock every few calls so cheap ops are not dominated by hrtime.
+  let batch = 1;
+  while (elapsed < budget) {
+    for (let i = 0; i < batch; i++) fn();
+    n += batch;
+    elapsed = process.hrtime.bigint() - start;
+    if (elapsed < budget / 20n) batch *= 2;
+  }
+  return n / (Number(elapsed) / 1e9);
+}
+
+/**
+ * Round-robin over the candidates `repeats` times, `ms` each turn; the
+ * reference for each (primitive, size) is the candidate named `reference`.
+ */
+export function measure(candidates: readonly Candidate[], opts: { repeats: number; ms: number; reference: string }): Result[] {
+  const samples = candidates.map(() => [] as number[]);
+  for (let r = 0; r < opts.repeats; r++) {
+    candidates.forEach((c, i) => samples[i]!.push(opsPerSecond(c.run, opts.ms)));
+  }
+  const medians = samples.map(median);
+  return candidates.map((c, i) => {
+    const ref = candidates.findIndex((o) => o.primitive === c.primitive && o.size === c.size && o.provider === opts.reference);
+    const ops = medians[i]!;
+    return {
+      primitive: c.primitive,
+      provider: c.provider,
+      size: c.size,
+      opsPerSec: round(ops),
+      mbPerSec: c.size > 0 ? round((ops * c.size) / 1e6) : null,
+      ratioVsNative: ref >= 0 ? round(ops / medians[ref]!, 3) : null,
+      samples: samples[i]!.map((x) => round(x)),
+    };
+  });
+}
+
+export function round(x: number, digits = 1): number {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}
+
+export function printTable(results: readonly Result[]): void {
+  const rows = results.map((r) => [
+    r.primitive,
+    r.provider,
+    r.size ? String(r.size) : "-",
+    r.opsPerSec.toFixed(0),
+    r.mbPerSec === null ? "-" : r.mbPerSec.toFixed(1),
+    r.ratioVsNative === null ? "-" : r.ratioVsNative.toFixed(3),
+  ]);
+  const head = ["primitive", "provider", "size", "ops/s", "MB/s", "vs native"];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");
+  console.log(line(head));
+  console.log(widths.map((w) => "-".repeat(w)).join("  "));
+  for (const r of rows) console.log(line(r));
+}
+
+export function writeJson(path: string, value: unknown): void {
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, JSON.stringify(value, null, 2) + "\n");
+}
+
+/** `--json FILE`, `--repeats N`, `--ms N`, `--only SUBSTR` from argv. */
+export function benchArgs(argv = process.argv.slice(2)) {
+  const get = (flag: string) => {
+    const i = argv.indexOf(flag);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  const int = (flag: string, dflt: number) => {
+    const v = get(flag);
+    if (v === undefined) return dflt;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1) throw new RangeError(`${flag} must be a positive integer, got ${JSON.stringify(v)}`);
+    return n;
+  };
+  return { json: get("--json"), repeats: int("--repeats", 3), ms: int("--ms", 300), only: get("--only") };
+}
