@@ -1,0 +1,168 @@
+// SHA-256 (FIPS 180-4 §6.2) over a flat, exportable context.
+//
+// Used by the TLS 1.2 PRF (prf.ts), HMAC-SHA256 (hmac.ts) for the
+// *_SHA256 cipher suites, the record MAC (constant-time, via sha256Compress),
+// and the TS glue src/crypto/wasm/hash.ts. The glue copies the context and the
+// data into scratch memory, calls, and copies the context back.
+//
+// Context layout (104 bytes; see hash-common.ts, stable):
+//   ctx + 0   H0..H7, u32 each (little-endian in memory)
+//   ctx + 32  total byte count, u64 little-endian
+//   ctx + 40  64-byte partial block
+import { countOffset, bufferOffset } from "./hash-common";
+
+const CV_WORDS: i32 = 8;
+const COUNT: usize = countOffset(CV_WORDS);
+const BUF: usize = bufferOffset(CV_WORDS);
+const CTX_SIZE: i32 = <i32>BUF + 64;
+
+// FIPS 180-4 §4.2.2: first 32 bits of the fractional parts of the cube roots
+// of the first 64 primes.
+const K: usize = memory.data<u32>([
+  0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+  0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+  0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+  0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+  0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+  0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+  0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+  0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
+], 16);
+
+// Message schedule W0..W63 (FIPS 180-4 §6.2.2 step 1). Static: the stub
+// runtime allocates nothing, and the module is single-threaded.
+const W: usize = memory.data(64 * 4, 16);
+
+// FIPS 180-4 §4.1.2, written with fewer operations than the spec's form:
+// Ch(x,y,z) = (x∧y)⊕(¬x∧z) = z⊕(x∧(y⊕z)); Maj = (x∧y)∨(z∧(x∨y)).
+// @ts-ignore: decorator
+@inline function ch(x: u32, y: u32, z: u32): u32 { return z ^ (x & (y ^ z)); }
+// @ts-ignore: decorator
+@inline function maj(x: u32, y: u32, z: u32): u32 { return (x & y) | (z & (x | y)); }
+// @ts-ignore: decorator
+@inline function bigSigma0(x: u32): u32 { return rotr<u32>(x, 2) ^ rotr<u32>(x, 13) ^ rotr<u32>(x, 22); }
+// @ts-ignore: decorator
+@inline function bigSigma1(x: u32): u32 { return rotr<u32>(x, 6) ^ rotr<u32>(x, 11) ^ rotr<u32>(x, 25); }
+// @ts-ignore: decorator
+@inline function smallSigma0(x: u32): u32 { return rotr<u32>(x, 7) ^ rotr<u32>(x, 18) ^ (x >>> 3); }
+// @ts-ignore: decorator
+@inline function smallSigma1(x: u32): u32 { return rotr<u32>(x, 17) ^ rotr<u32>(x, 19) ^ (x >>> 10); }
+
+export function sha256CtxSize(): i32 {
+  return CTX_SIZE;
+}
+
+/** FIPS 180-4 §5.3.3: initial hash value (square roots of the first 8 primes). */
+export function sha256Init(ctx: usize): void {
+  store<u32>(ctx, 0x6a09e667, 0);
+  store<u32>(ctx, 0xbb67ae85, 4);
+  store<u32>(ctx, 0x3c6ef372, 8);
+  store<u32>(ctx, 0xa54ff53a, 12);
+  store<u32>(ctx, 0x510e527f, 16);
+  store<u32>(ctx, 0x9b05688c, 20);
+  store<u32>(ctx, 0x1f83d9ab, 24);
+  store<u32>(ctx, 0x5be0cd19, 28);
+  store<u64>(ctx + COUNT, 0);
+}
+
+/**
+ * One SHA-256 compression (FIPS 180-4 §6.2.2) of the 64-byte block at `block`
+ * (any alignment) into the eight-word chaining value at `h`. Does not touch
+ * the byte count: the constant-time record MAC drives it directly.
+ */
+export function sha256Compress(h: usize, block: usize): void {
+  // Step 1: the schedule. Words are big-endian (FIPS 180-4 §3.1).
+  for (let t: usize = 0; t < 64; t += 4) {
+    store<u32>(W + t, bswap<u32>(load<u32>(block + t)));
+  }
+  // W[t] = σ1(W[t-2]) + W[t-7] + σ0(W[t-15]) + W[t-16], with p = &W[t-16]
+  // so that every offset is a non-negative immediate.
+  for (let p: usize = W; p < W + 192; p += 4) {
+    store<u32>(p,
+      smallSigma1(load<u32>(p, 56)) + load<u32>(p, 36) + smallSigma0(load<u32>(p, 4)) + load<u32>(p, 0), 64);
+  }
+
+  // Steps 2-3: 64 rounds. Eight per iteration, renaming the working variables
+  // instead of shifting them (round i+1 sees the same a..h as the spec after
+  // its "h = g, g = f, ..." step).
+  let a = load<u32>(h, 0), b = load<u32>(h, 4), c = load<u32>(h, 8), d = load<u32>(h, 12);
+  let e = load<u32>(h, 16), f = load<u32>(h, 20), g = load<u32>(h, 24), hh = load<u32>(h, 28);
+  let t1: u32;
+  for (let i: usize = 0; i < 256; i += 32) {
+    const k = K + i, w = W + i;
+    t1 = hh + bigSigma1(e) + ch(e, f, g) + load<u32>(k, 0) + load<u32>(w, 0);
+    d += t1; hh = t1 + bigSigma0(a) + maj(a, b, c);
+    t1 = g + bigSigma1(d) + ch(d, e, f) + load<u32>(k, 4) + load<u32>(w, 4);
+    c += t1; g = t1 + bigSigma0(hh) + maj(hh, a, b);
+    t1 = f + bigSigma1(c) + ch(c, d, e) + load<u32>(k, 8) + load<u32>(w, 8);
+    b += t1; f = t1 + bigSigma0(g) + maj(g, hh, a);
+    t1 = e + bigSigma1(b) + ch(b, c, d) + load<u32>(k, 12) + load<u32>(w, 12);
+    a += t1; e = t1 + bigSigma0(f) + maj(f, g, hh);
+    t1 = d + bigSigma1(a) + ch(a, b, c) + load<u32>(k, 16) + load<u32>(w, 16);
+    hh += t1; d = t1 + bigSigma0(e) + maj(e, f, g);
+    t1 = c + bigSigma1(hh) + ch(hh, a, b) + load<u32>(k, 20) + load<u32>(w, 20);
+    g += t1; c = t1 + bigSigma0(d) + maj(d, e, f);
+    t1 = b + bigSigma1(g) + ch(g, hh, a) + load<u32>(k, 24) + load<u32>(w, 24);
+    f += t1; b = t1 + bigSigma0(c) + maj(c, d, e);
+    t1 = a + bigSigma1(f) + ch(f, g, hh) + load<u32>(k, 28) + load<u32>(w, 28);
+    e += t1; a = t1 + bigSigma0(b) + maj(b, c, d);
+  }
+
+  // Step 4: add into the chaining value.
+  store<u32>(h, load<u32>(h, 0) + a, 0);
+  store<u32>(h, load<u32>(h, 4) + b, 4);
+  store<u32>(h, load<u32>(h, 8) + c, 8);
+  store<u32>(h, load<u32>(h, 12) + d, 12);
+  store<u32>(h, load<u32>(h, 16) + e, 16);
+  store<u32>(h, load<u32>(h, 20) + f, 20);
+  store<u32>(h, load<u32>(h, 24) + g, 24);
+  store<u32>(h, load<u32>(h, 28) + hh, 28);
+}
+
+/** Absorbs `len` bytes at `data` (any alignment). Lengths are public: branching on them is fine. */
+export function sha256Update(ctx: usize, data: usize, len: i32): void {
+  if (len <= 0) return;
+  const count = load<u64>(ctx + COUNT);
+  store<u64>(ctx + COUNT, count + <u64>len);
+  const buf = ctx + BUF;
+  let used = <i32>(count & 63);
+  if (used != 0) {
+    const take = min(64 - used, len);
+    memory.copy(buf + used, data, take);
+    data += take;
+    len -= take;
+    if (used + take < 64) return;
+    sha256Compress(ctx, buf);
+  }
+  // Whole blocks straight from the caller's memory, no copy.
+  while (len >= 64) {
+    sha256Compress(ctx, data);
+    data += 64;
+    len -= 64;
+  }
+  if (len > 0) memory.copy(buf, data, len);
+}
+
+/**
+ * FIPS 180-4 §5.1.1 padding (0x80, zeros, 64-bit big-endian bit length),
+ * then the digest, big-endian (§6.2.2 step 4), 32 bytes at `out`. The context
+ * is spent afterwards; copy it first to keep hashing (the glue does).
+ */
+export function sha256Final(ctx: usize, out: usize): void {
+  const count = load<u64>(ctx + COUNT);
+  const buf = ctx + BUF;
+  let used = <i32>(count & 63);
+  store<u8>(buf + used, 0x80);
+  used++;
+  if (used > 56) {
+    memory.fill(buf + used, 0, 64 - used);
+    sha256Compress(ctx, buf);
+    used = 0;
+  }
+  memory.fill(buf + used, 0, 56 - used);
+  store<u64>(buf, bswap<u64>(count << 3), 56);
+  sha256Compress(ctx, buf);
+  for (let i: usize = 0; i < 32; i += 4) {
+    store<u32>(out + i, bswap<u32>(load<u32>(ctx + i)));
+  }
+}
