@@ -6,3 +6,6 @@ export * from "./sha1";
 export * from "./sha256";
 export * from "./hmac";
 export * from "./prf";
+export * from "./aes";
+export * from "./cbc";
+export * from "./rc4";
