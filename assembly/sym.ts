@@ -9,3 +9,4 @@ export * from "./prf";
 export * from "./aes";
 export * from "./cbc";
 export * from "./rc4";
+export * from "./record";
