@@ -10,7 +10,10 @@
 //                  store<u32> (so little-endian in memory, whatever the
 //                  hash's own byte order is)
 //   ctx + 4*CV     total bytes absorbed so far, u64 little-endian
-//   ctx + 4*CV + 8 partial block: the first (count mod 64) bytes are valid
+//   ctx + 4*CV + 8 partial block: the first (count mod 64) bytes are the
+//                  pending input, the rest zero (Init and Update keep it so:
+//                  a block's bytes depend only on what was absorbed, not on
+//                  how it was split). Final spends the block.
 //
 //   hash    CV  count at  buffer at  ctx size  digest
 //   md5      4     16        24         88       16

@@ -21,7 +21,7 @@
 //              context can be reset for the next message under the same key
 // The context layout of each hash is in hash-common.ts.
 import {
-  ALG_MD5, ALG_SHA1, ALG_SHA256, BLOCK_LEN, MAX_HASH_CTX, MAX_DIGEST, countOffset,
+  ALG_MD5, ALG_SHA1, ALG_SHA256, BLOCK_LEN, MAX_HASH_CTX, MAX_DIGEST, countOffset, bufferOffset,
 } from "./hash-common";
 import { md5CtxSize, md5Init, md5Update, md5Final, md5Compress } from "./md5";
 import { sha1CtxSize, sha1Init, sha1Update, sha1Final, sha1Compress } from "./sha1";
@@ -142,6 +142,7 @@ export function hmacReset(alg: i32, ctx: usize): void {
   const words = cvWords(alg);
   memory.copy(ctx + INNER, ctx + INNER_CV, <usize>(words << 2));
   store<u64>(ctx + INNER + countOffset(words), <u64>BLOCK_LEN);
+  memory.fill(ctx + INNER + bufferOffset(words), 0, BLOCK_LEN);
 }
 
 export function hmacUpdate(alg: i32, ctx: usize, data: usize, len: i32): void {

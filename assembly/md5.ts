@@ -38,6 +38,7 @@ export function md5Init(ctx: usize): void {
   store<u32>(ctx, 0x98badcfe, 8);
   store<u32>(ctx, 0x10325476, 12);
   store<u64>(ctx + COUNT, 0);
+  memory.fill(ctx + BUF, 0, 64);
 }
 
 /**
@@ -146,6 +147,9 @@ export function md5Update(ctx: usize, data: usize, len: i32): void {
     len -= take;
     if (used + take < 64) return;
     md5Compress(ctx, buf);
+    // Keep the block canonical: buffer bytes past count mod 64 are zero, so
+    // equal streams export equal bytes however they were split.
+    memory.fill(buf, 0, 64);
   }
   while (len >= 64) {
     md5Compress(ctx, data);

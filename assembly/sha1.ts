@@ -39,6 +39,7 @@ export function sha1Init(ctx: usize): void {
   store<u32>(ctx, 0x10325476, 12);
   store<u32>(ctx, 0xc3d2e1f0, 16);
   store<u64>(ctx + COUNT, 0);
+  memory.fill(ctx + BUF, 0, 64);
 }
 
 /**
@@ -116,6 +117,9 @@ export function sha1Update(ctx: usize, data: usize, len: i32): void {
     len -= take;
     if (used + take < 64) return;
     sha1Compress(ctx, buf);
+    // Keep the block canonical: buffer bytes past count mod 64 are zero, so
+    // equal streams export equal bytes however they were split.
+    memory.fill(buf, 0, 64);
   }
   while (len >= 64) {
     sha1Compress(ctx, data);

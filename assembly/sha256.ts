@@ -63,6 +63,7 @@ export function sha256Init(ctx: usize): void {
   store<u32>(ctx, 0x1f83d9ab, 24);
   store<u32>(ctx, 0x5be0cd19, 28);
   store<u64>(ctx + COUNT, 0);
+  memory.fill(ctx + BUF, 0, 64);
 }
 
 /**
@@ -133,6 +134,9 @@ export function sha256Update(ctx: usize, data: usize, len: i32): void {
     len -= take;
     if (used + take < 64) return;
     sha256Compress(ctx, buf);
+    // Keep the block canonical: buffer bytes past count mod 64 are zero, so
+    // equal streams export equal bytes however they were split.
+    memory.fill(buf, 0, 64);
   }
   // Whole blocks straight from the caller's memory, no copy.
   while (len >= 64) {
