@@ -29,10 +29,6 @@ const K: usize = memory.data<u32>([
   0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
 ], 16);
 
-// Message schedule W0..W63 (FIPS 180-4 §6.2.2 step 1). Static: the stub
-// runtime allocates nothing, and the module is single-threaded.
-const W: usize = memory.data(64 * 4, 16);
-
 // FIPS 180-4 §4.1.2, written with fewer operations than the spec's form:
 // Ch(x,y,z) = (x∧y)⊕(¬x∧z) = z⊕(x∧(y⊕z)); Maj = (x∧y)∨(z∧(x∨y)).
 // @ts-ignore: decorator
@@ -72,40 +68,119 @@ export function sha256Init(ctx: usize): void {
  * the byte count: the constant-time record MAC drives it directly.
  */
 export function sha256Compress(h: usize, block: usize): void {
-  // Step 1: the schedule. Words are big-endian (FIPS 180-4 §3.1).
-  for (let t: usize = 0; t < 64; t += 4) {
-    store<u32>(W + t, bswap<u32>(load<u32>(block + t)));
-  }
-  // W[t] = σ1(W[t-2]) + W[t-7] + σ0(W[t-15]) + W[t-16], with p = &W[t-16]
-  // so that every offset is a non-negative immediate.
-  for (let p: usize = W; p < W + 192; p += 4) {
-    store<u32>(p,
-      smallSigma1(load<u32>(p, 56)) + load<u32>(p, 36) + smallSigma0(load<u32>(p, 4)) + load<u32>(p, 0), 64);
-  }
-
-  // Steps 2-3: 64 rounds. Eight per iteration, renaming the working variables
-  // instead of shifting them (round i+1 sees the same a..h as the spec after
-  // its "h = g, g = f, ..." step).
+  // Steps 1-3 (FIPS 180-4 §6.2.2), merged: the schedule is kept as a
+  // sliding window of 16 words in locals (W[t] overwrites W[t-16], the only
+  // word it no longer needs), computed just before round t uses it, so no
+  // W[0..63] array goes through memory. Within each group of eight rounds
+  // the working variables are renamed instead of shifted: round t+1 sees
+  // the spec's a..h after its "h = g, g = f, ..." step.
   let a = load<u32>(h, 0), b = load<u32>(h, 4), c = load<u32>(h, 8), d = load<u32>(h, 12);
   let e = load<u32>(h, 16), f = load<u32>(h, 20), g = load<u32>(h, 24), hh = load<u32>(h, 28);
   let t1: u32;
-  for (let i: usize = 0; i < 256; i += 32) {
-    const k = K + i, w = W + i;
-    t1 = hh + bigSigma1(e) + ch(e, f, g) + load<u32>(k, 0) + load<u32>(w, 0);
+  let w0: u32, w1: u32, w2: u32, w3: u32, w4: u32, w5: u32, w6: u32, w7: u32;
+  let w8: u32, w9: u32, w10: u32, w11: u32, w12: u32, w13: u32, w14: u32, w15: u32;
+  // Each round: T1 = h + Σ1(e) + Ch(e,f,g) + K[t] + W[t]; d += T1; h = T1 + Σ0(a) + Maj(a,b,c).
+  // Rounds 0-15: W[t] is message word t, big-endian (FIPS 180-4 §3.1).
+  {
+    const k = K;
+    w0 = bswap<u32>(load<u32>(block, 0));
+    t1 = hh + bigSigma1(e) + ch(e, f, g) + load<u32>(k, 0) + w0;
     d += t1; hh = t1 + bigSigma0(a) + maj(a, b, c);
-    t1 = g + bigSigma1(d) + ch(d, e, f) + load<u32>(k, 4) + load<u32>(w, 4);
+    w1 = bswap<u32>(load<u32>(block, 4));
+    t1 = g + bigSigma1(d) + ch(d, e, f) + load<u32>(k, 4) + w1;
     c += t1; g = t1 + bigSigma0(hh) + maj(hh, a, b);
-    t1 = f + bigSigma1(c) + ch(c, d, e) + load<u32>(k, 8) + load<u32>(w, 8);
+    w2 = bswap<u32>(load<u32>(block, 8));
+    t1 = f + bigSigma1(c) + ch(c, d, e) + load<u32>(k, 8) + w2;
     b += t1; f = t1 + bigSigma0(g) + maj(g, hh, a);
-    t1 = e + bigSigma1(b) + ch(b, c, d) + load<u32>(k, 12) + load<u32>(w, 12);
+    w3 = bswap<u32>(load<u32>(block, 12));
+    t1 = e + bigSigma1(b) + ch(b, c, d) + load<u32>(k, 12) + w3;
     a += t1; e = t1 + bigSigma0(f) + maj(f, g, hh);
-    t1 = d + bigSigma1(a) + ch(a, b, c) + load<u32>(k, 16) + load<u32>(w, 16);
+    w4 = bswap<u32>(load<u32>(block, 16));
+    t1 = d + bigSigma1(a) + ch(a, b, c) + load<u32>(k, 16) + w4;
     hh += t1; d = t1 + bigSigma0(e) + maj(e, f, g);
-    t1 = c + bigSigma1(hh) + ch(hh, a, b) + load<u32>(k, 20) + load<u32>(w, 20);
+    w5 = bswap<u32>(load<u32>(block, 20));
+    t1 = c + bigSigma1(hh) + ch(hh, a, b) + load<u32>(k, 20) + w5;
     g += t1; c = t1 + bigSigma0(d) + maj(d, e, f);
-    t1 = b + bigSigma1(g) + ch(g, hh, a) + load<u32>(k, 24) + load<u32>(w, 24);
+    w6 = bswap<u32>(load<u32>(block, 24));
+    t1 = b + bigSigma1(g) + ch(g, hh, a) + load<u32>(k, 24) + w6;
     f += t1; b = t1 + bigSigma0(c) + maj(c, d, e);
-    t1 = a + bigSigma1(f) + ch(f, g, hh) + load<u32>(k, 28) + load<u32>(w, 28);
+    w7 = bswap<u32>(load<u32>(block, 28));
+    t1 = a + bigSigma1(f) + ch(f, g, hh) + load<u32>(k, 28) + w7;
+    e += t1; a = t1 + bigSigma0(b) + maj(b, c, d);
+    w8 = bswap<u32>(load<u32>(block, 32));
+    t1 = hh + bigSigma1(e) + ch(e, f, g) + load<u32>(k, 32) + w8;
+    d += t1; hh = t1 + bigSigma0(a) + maj(a, b, c);
+    w9 = bswap<u32>(load<u32>(block, 36));
+    t1 = g + bigSigma1(d) + ch(d, e, f) + load<u32>(k, 36) + w9;
+    c += t1; g = t1 + bigSigma0(hh) + maj(hh, a, b);
+    w10 = bswap<u32>(load<u32>(block, 40));
+    t1 = f + bigSigma1(c) + ch(c, d, e) + load<u32>(k, 40) + w10;
+    b += t1; f = t1 + bigSigma0(g) + maj(g, hh, a);
+    w11 = bswap<u32>(load<u32>(block, 44));
+    t1 = e + bigSigma1(b) + ch(b, c, d) + load<u32>(k, 44) + w11;
+    a += t1; e = t1 + bigSigma0(f) + maj(f, g, hh);
+    w12 = bswap<u32>(load<u32>(block, 48));
+    t1 = d + bigSigma1(a) + ch(a, b, c) + load<u32>(k, 48) + w12;
+    hh += t1; d = t1 + bigSigma0(e) + maj(e, f, g);
+    w13 = bswap<u32>(load<u32>(block, 52));
+    t1 = c + bigSigma1(hh) + ch(hh, a, b) + load<u32>(k, 52) + w13;
+    g += t1; c = t1 + bigSigma0(d) + maj(d, e, f);
+    w14 = bswap<u32>(load<u32>(block, 56));
+    t1 = b + bigSigma1(g) + ch(g, hh, a) + load<u32>(k, 56) + w14;
+    f += t1; b = t1 + bigSigma0(c) + maj(c, d, e);
+    w15 = bswap<u32>(load<u32>(block, 60));
+    t1 = a + bigSigma1(f) + ch(f, g, hh) + load<u32>(k, 60) + w15;
+    e += t1; a = t1 + bigSigma0(b) + maj(b, c, d);
+  }
+  // Rounds 16-63: W[t] = σ1(W[t-2]) + W[t-7] + σ0(W[t-15]) + W[t-16], kept in a 16-word window.
+  for (let k = K + 64; k < K + 256; k += 64) {
+    w0 += smallSigma1(w14) + w9 + smallSigma0(w1);
+    t1 = hh + bigSigma1(e) + ch(e, f, g) + load<u32>(k, 0) + w0;
+    d += t1; hh = t1 + bigSigma0(a) + maj(a, b, c);
+    w1 += smallSigma1(w15) + w10 + smallSigma0(w2);
+    t1 = g + bigSigma1(d) + ch(d, e, f) + load<u32>(k, 4) + w1;
+    c += t1; g = t1 + bigSigma0(hh) + maj(hh, a, b);
+    w2 += smallSigma1(w0) + w11 + smallSigma0(w3);
+    t1 = f + bigSigma1(c) + ch(c, d, e) + load<u32>(k, 8) + w2;
+    b += t1; f = t1 + bigSigma0(g) + maj(g, hh, a);
+    w3 += smallSigma1(w1) + w12 + smallSigma0(w4);
+    t1 = e + bigSigma1(b) + ch(b, c, d) + load<u32>(k, 12) + w3;
+    a += t1; e = t1 + bigSigma0(f) + maj(f, g, hh);
+    w4 += smallSigma1(w2) + w13 + smallSigma0(w5);
+    t1 = d + bigSigma1(a) + ch(a, b, c) + load<u32>(k, 16) + w4;
+    hh += t1; d = t1 + bigSigma0(e) + maj(e, f, g);
+    w5 += smallSigma1(w3) + w14 + smallSigma0(w6);
+    t1 = c + bigSigma1(hh) + ch(hh, a, b) + load<u32>(k, 20) + w5;
+    g += t1; c = t1 + bigSigma0(d) + maj(d, e, f);
+    w6 += smallSigma1(w4) + w15 + smallSigma0(w7);
+    t1 = b + bigSigma1(g) + ch(g, hh, a) + load<u32>(k, 24) + w6;
+    f += t1; b = t1 + bigSigma0(c) + maj(c, d, e);
+    w7 += smallSigma1(w5) + w0 + smallSigma0(w8);
+    t1 = a + bigSigma1(f) + ch(f, g, hh) + load<u32>(k, 28) + w7;
+    e += t1; a = t1 + bigSigma0(b) + maj(b, c, d);
+    w8 += smallSigma1(w6) + w1 + smallSigma0(w9);
+    t1 = hh + bigSigma1(e) + ch(e, f, g) + load<u32>(k, 32) + w8;
+    d += t1; hh = t1 + bigSigma0(a) + maj(a, b, c);
+    w9 += smallSigma1(w7) + w2 + smallSigma0(w10);
+    t1 = g + bigSigma1(d) + ch(d, e, f) + load<u32>(k, 36) + w9;
+    c += t1; g = t1 + bigSigma0(hh) + maj(hh, a, b);
+    w10 += smallSigma1(w8) + w3 + smallSigma0(w11);
+    t1 = f + bigSigma1(c) + ch(c, d, e) + load<u32>(k, 40) + w10;
+    b += t1; f = t1 + bigSigma0(g) + maj(g, hh, a);
+    w11 += smallSigma1(w9) + w4 + smallSigma0(w12);
+    t1 = e + bigSigma1(b) + ch(b, c, d) + load<u32>(k, 44) + w11;
+    a += t1; e = t1 + bigSigma0(f) + maj(f, g, hh);
+    w12 += smallSigma1(w10) + w5 + smallSigma0(w13);
+    t1 = d + bigSigma1(a) + ch(a, b, c) + load<u32>(k, 48) + w12;
+    hh += t1; d = t1 + bigSigma0(e) + maj(e, f, g);
+    w13 += smallSigma1(w11) + w6 + smallSigma0(w14);
+    t1 = c + bigSigma1(hh) + ch(hh, a, b) + load<u32>(k, 52) + w13;
+    g += t1; c = t1 + bigSigma0(d) + maj(d, e, f);
+    w14 += smallSigma1(w12) + w7 + smallSigma0(w15);
+    t1 = b + bigSigma1(g) + ch(g, hh, a) + load<u32>(k, 56) + w14;
+    f += t1; b = t1 + bigSigma0(c) + maj(c, d, e);
+    w15 += smallSigma1(w13) + w8 + smallSigma0(w0);
+    t1 = a + bigSigma1(f) + ch(f, g, hh) + load<u32>(k, 60) + w15;
     e += t1; a = t1 + bigSigma0(b) + maj(b, c, d);
   }
 
