@@ -51,18 +51,16 @@ export function rc4Init(ctx: usize, key: usize, keyLen: i32): void {
   store<u64>(ctx, 0, RC4_OFFSET);
 }
 
-// One PRGA step (the i/j update and swap), inlined into the loops below.
-// Returns the keystream byte in bits 8..15 and the new j in bits 0..7 so that
-// both stay in registers (no multi-value returns in AssemblyScript).
+// The swap of one PRGA step and its keystream byte S[S[i] + S[j]], inlined
+// into the loops below. The i/j updates stay in the callers so that the
+// loop-carried chain is only j += S[i]: folding j into a packed return value
+// made j wait on the keystream load and halved the speed.
 // @ts-ignore: decorator
 @inline
-function step(s: usize, i: u32, j: u32): u32 {
-  const si = <u32>load<u8>(s + i);
-  j = (j + si) & 255;
-  const sj = <u32>load<u8>(s + j);
+function swapOut(s: usize, i: u32, j: u32, si: u32, sj: u32): u32 {
   store<u8>(s + i, <u8>sj);
   store<u8>(s + j, <u8>si);
-  return (<u32>load<u8>(s + ((si + sj) & 255)) << 8) | j;
+  return <u32>load<u8>(s + ((si + sj) & 255));
 }
 
 /** XORs `len` bytes at `data` with the keystream, in place. */
@@ -71,27 +69,33 @@ export function rc4Process(ctx: usize, data: usize, len: i32): void {
   let j = <u32>load<u8>(ctx, RC4_J);
   let p = data;
   const end = data + <usize>len;
-  // Eight bytes per pass: the keystream is gathered into one u64 so that the
-  // data is read and written once per eight bytes.
+  let si: u32, sj: u32, lo: u32, hi: u32;
+  // Eight bytes per pass, the keystream gathered into two u32 words so that
+  // the data is read and written once per four bytes.
   while (p + 8 <= end) {
-    let r: u32;
-    let ks: u64;
-    i = (i + 1) & 255; r = step(ctx, i, j); j = r & 255; ks = <u64>(r >> 8);
-    i = (i + 1) & 255; r = step(ctx, i, j); j = r & 255; ks |= <u64>(r >> 8) << 8;
-    i = (i + 1) & 255; r = step(ctx, i, j); j = r & 255; ks |= <u64>(r >> 8) << 16;
-    i = (i + 1) & 255; r = step(ctx, i, j); j = r & 255; ks |= <u64>(r >> 8) << 24;
-    i = (i + 1) & 255; r = step(ctx, i, j); j = r & 255; ks |= <u64>(r >> 8) << 32;
-    i = (i + 1) & 255; r = step(ctx, i, j); j = r & 255; ks |= <u64>(r >> 8) << 40;
-    i = (i + 1) & 255; r = step(ctx, i, j); j = r & 255; ks |= <u64>(r >> 8) << 48;
-    i = (i + 1) & 255; r = step(ctx, i, j); j = r & 255; ks |= <u64>(r >> 8) << 56;
-    store<u64>(p, load<u64>(p) ^ ks);
+    i = (i + 1) & 255; si = load<u8>(ctx + i); j = (j + si) & 255; sj = load<u8>(ctx + j);
+    lo = swapOut(ctx, i, j, si, sj);
+    i = (i + 1) & 255; si = load<u8>(ctx + i); j = (j + si) & 255; sj = load<u8>(ctx + j);
+    lo |= swapOut(ctx, i, j, si, sj) << 8;
+    i = (i + 1) & 255; si = load<u8>(ctx + i); j = (j + si) & 255; sj = load<u8>(ctx + j);
+    lo |= swapOut(ctx, i, j, si, sj) << 16;
+    i = (i + 1) & 255; si = load<u8>(ctx + i); j = (j + si) & 255; sj = load<u8>(ctx + j);
+    lo |= swapOut(ctx, i, j, si, sj) << 24;
+    i = (i + 1) & 255; si = load<u8>(ctx + i); j = (j + si) & 255; sj = load<u8>(ctx + j);
+    hi = swapOut(ctx, i, j, si, sj);
+    i = (i + 1) & 255; si = load<u8>(ctx + i); j = (j + si) & 255; sj = load<u8>(ctx + j);
+    hi |= swapOut(ctx, i, j, si, sj) << 8;
+    i = (i + 1) & 255; si = load<u8>(ctx + i); j = (j + si) & 255; sj = load<u8>(ctx + j);
+    hi |= swapOut(ctx, i, j, si, sj) << 16;
+    i = (i + 1) & 255; si = load<u8>(ctx + i); j = (j + si) & 255; sj = load<u8>(ctx + j);
+    hi |= swapOut(ctx, i, j, si, sj) << 24;
+    store<u32>(p, load<u32>(p) ^ lo);
+    store<u32>(p, load<u32>(p, 4) ^ hi, 4);
     p += 8;
   }
   while (p < end) {
-    i = (i + 1) & 255;
-    const r = step(ctx, i, j);
-    j = r & 255;
-    store<u8>(p, load<u8>(p) ^ <u8>(r >> 8));
+    i = (i + 1) & 255; si = load<u8>(ctx + i); j = (j + si) & 255; sj = load<u8>(ctx + j);
+    store<u8>(p, load<u8>(p) ^ <u8>swapOut(ctx, i, j, si, sj));
     p++;
   }
   store<u8>(ctx, <u8>i, RC4_I);
