@@ -247,66 +247,81 @@ function clearColumns(k: i32): void {
   for (let i = 0; i < n; i += 2) v128.store(T + (<usize>i << 3), z);
 }
 
-/** T += a * b, schoolbook by rows, two products per extmul. */
-function mulColumns(a: usize, b: usize, k: i32): void {
-  const kr = (k + 3) & ~3;
-  let i = 0;
-  // Two rows at a time: each b chunk is loaded once for both. Column i+j
-  // gets a[i]*b[j] + a[i+1]*b[j-1]; the b chunk shifted down one limb is
-  // built from the previous chunk with one shuffle (b[-1] = 0).
-  for (; i + 1 < k; i += 2) {
-    const a0 = i32x4.splat(load<u32>(a + (<usize>i << 2)));
-    const a1v = load<u32>(a + (<usize>i << 2), 4);
-    const a1 = i32x4.splat(a1v);
-    let tp = T + (<usize>i << 3);
-    let bp = b;
-    let prev = i32x4.splat(0);
-    for (let j = 0; j < kr; j += 4) {
-      const bv = v128.load(bp);
-      const bs = i32x4.shuffle(prev, bv, 3, 4, 5, 6);
-      prev = bv;
-      const lo = i64x2.add(i64x2.extmul_low_i32x4_u(a0, bv), i64x2.extmul_low_i32x4_u(a1, bs));
-      const hi = i64x2.add(i64x2.extmul_high_i32x4_u(a0, bv), i64x2.extmul_high_i32x4_u(a1, bs));
-      v128.store(tp, i64x2.add(v128.load(tp), lo));
-      v128.store(tp, i64x2.add(v128.load(tp, 16), hi), 16);
-      tp += 32;
-      bp += 16;
-    }
-    // The last limb of b times a[i+1] lands one column past the loop.
-    store<u64>(tp, load<u64>(tp) + <u64>a1v * <u64><u32>i32x4.extract_lane(prev, 3));
+/**
+ * Two schoolbook rows in one pass over the columns at tp:
+ * tp[j] += x0*b[j] + x1*b[j-1] for j in [0, n), then tp[n] += x1*b[n-1]
+ * (b[-1] taken as 0; n a multiple of 4). Row x1 is row x0 shifted one
+ * column, so each b chunk is loaded once and its copy shifted down one limb
+ * is built from the previous chunk with one shuffle. Halves the column
+ * loads/stores of one-row-at-a-time.
+ */
+// @ts-ignore: decorator
+@inline
+function addRows2(tp: usize, b: usize, n: i32, x0: u32, x1: u32): void {
+  const v0 = i32x4.splat(x0);
+  const v1 = i32x4.splat(x1);
+  let prev = i32x4.splat(0);
+  for (let j = 0; j < n; j += 4) {
+    const bv = v128.load(b);
+    const bs = i32x4.shuffle(prev, bv, 3, 4, 5, 6);
+    prev = bv;
+    const lo = i64x2.add(i64x2.extmul_low_i32x4_u(v0, bv), i64x2.extmul_low_i32x4_u(v1, bs));
+    const hi = i64x2.add(i64x2.extmul_high_i32x4_u(v0, bv), i64x2.extmul_high_i32x4_u(v1, bs));
+    v128.store(tp, i64x2.add(v128.load(tp), lo));
+    v128.store(tp, i64x2.add(v128.load(tp, 16), hi), 16);
+    tp += 32;
+    b += 16;
   }
-  for (; i < k; i++) {
-    const a0 = i32x4.splat(load<u32>(a + (<usize>i << 2)));
-    let tp = T + (<usize>i << 3);
-    let bp = b;
-    for (let j = 0; j < kr; j += 4) {
-      const bv = v128.load(bp);
-      v128.store(tp, i64x2.add(v128.load(tp), i64x2.extmul_low_i32x4_u(a0, bv)));
-      v128.store(tp, i64x2.add(v128.load(tp, 16), i64x2.extmul_high_i32x4_u(a0, bv)), 16);
-      tp += 32;
-      bp += 16;
-    }
+  store<u64>(tp, load<u64>(tp) + <u64>x1 * <u64><u32>i32x4.extract_lane(prev, 3));
+}
+
+/** One row: tp[j] += x0*b[j] for j in [0, n), n a multiple of 4. */
+// @ts-ignore: decorator
+@inline
+function addRow1(tp: usize, b: usize, n: i32, x0: u32): void {
+  const v0 = i32x4.splat(x0);
+  for (let j = 0; j < n; j += 4) {
+    const bv = v128.load(b);
+    v128.store(tp, i64x2.add(v128.load(tp), i64x2.extmul_low_i32x4_u(v0, bv)));
+    v128.store(tp, i64x2.add(v128.load(tp, 16), i64x2.extmul_high_i32x4_u(v0, bv)), 16);
+    tp += 32;
+    b += 16;
   }
 }
 
-/** T += a^2: off-diagonal products once with a doubled multiplier, plus the diagonal. */
+/** T += a * b, schoolbook, two rows per pass, two products per extmul. */
+function mulColumns(a: usize, b: usize, k: i32): void {
+  const kr = (k + 3) & ~3;
+  let i = 0;
+  for (; i + 1 < k; i += 2) {
+    addRows2(T + (<usize>i << 3), b, kr, load<u32>(a + (<usize>i << 2)), load<u32>(a + (<usize>i << 2), 4));
+  }
+  if (i < k) addRow1(T + (<usize>i << 3), b, kr, load<u32>(a + (<usize>i << 2)));
+}
+
+/**
+ * T += a^2: each off-diagonal product once with a doubled multiplier
+ * (2*a[i] < 2^29, products < 2^57), two rows per pass, plus the diagonal.
+ * Rows i and i+1 cover a[j] for j >= i+2 together; the products a[i]*a[i+1]
+ * and the squares are added as scalars.
+ */
 function sqrColumns(a: usize, k: i32): void {
-  for (let i = 0; i < k; i++) {
-    const ai = load<u32>(a + (<usize>i << 2));
-    const dp = T + (<usize>(i << 1) << 3);
-    store<u64>(dp, load<u64>(dp) + <u64>ai * <u64>ai);
-    const a2 = i32x4.splat(ai << 1); // < 2^29, product < 2^57
-    const start = i + 1;
-    const end = start + ((k - start + 3) & ~3);
-    let tp = T + (<usize>(i + start) << 3);
-    let ap = a + (<usize>start << 2);
-    for (let j = start; j < end; j += 4) {
-      const av = v128.load(ap);
-      v128.store(tp, i64x2.add(v128.load(tp), i64x2.extmul_low_i32x4_u(a2, av)));
-      v128.store(tp, i64x2.add(v128.load(tp, 16), i64x2.extmul_high_i32x4_u(a2, av)), 16);
-      tp += 32;
-      ap += 16;
-    }
+  let i = 0;
+  for (; i + 1 < k; i += 2) {
+    const x0 = load<u32>(a + (<usize>i << 2));
+    const x1 = load<u32>(a + (<usize>i << 2), 4);
+    const start = i + 2;
+    const n = (k - start + 3) & ~3; // k - start >= 0 here
+    addRows2(T + (<usize>(i + start) << 3), a + (<usize>start << 2), n, x0 << 1, x1 << 1);
+    const d = T + (<usize>(i << 1) << 3);
+    store<u64>(d, load<u64>(d) + <u64>x0 * <u64>x0);
+    store<u64>(d, load<u64>(d, 8) + ((<u64>x0 * <u64>x1) << 1), 8);
+    store<u64>(d, load<u64>(d, 16) + <u64>x1 * <u64>x1, 16);
+  }
+  if (i < k) {
+    const x0 = load<u32>(a + (<usize>i << 2));
+    const d = T + (<usize>(i << 1) << 3);
+    store<u64>(d, load<u64>(d) + <u64>x0 * <u64>x0);
   }
 }
 
@@ -330,19 +345,27 @@ function normalizeColumns(k: i32): void {
 function reduceColumns(out: usize, m: usize, k: i32, m0inv: u32): void {
   if (k > 120) normalizeColumns(k);
   const kr = (k + 3) & ~3;
-  for (let i = 0; i < k; i++) {
+  const m0 = <u64>load<u32>(m);
+  const m1 = <u64>load<u32>(m, 4);
+  let i = 0;
+  // Two rows per pass: u1 is found from column i+1 as it will be after row
+  // i (its product u0*m[1] plus the carry out of column i), computed here in
+  // scalar, so both rows can then be added in one sweep (addRows2).
+  for (; i + 1 < k; i += 2) {
+    const ci = T + (<usize>i << 3);
+    const t0 = load<u64>(ci);
+    const u0 = (<u32>t0 * m0inv) & LIMB_MASK;
+    const t1 = load<u64>(ci, 8) + <u64>u0 * m1 + ((t0 + <u64>u0 * m0) >> LIMB_BITS);
+    const u1 = (<u32>t1 * m0inv) & LIMB_MASK;
+    addRows2(ci, m, kr, u0, u1);
+    // Columns i and i+1 are now multiples of 2^28: move their carries up.
+    const c1 = load<u64>(ci, 8) + (load<u64>(ci) >> LIMB_BITS);
+    store<u64>(ci, load<u64>(ci, 16) + (c1 >> LIMB_BITS), 16);
+  }
+  if (i < k) {
     const ci = T + (<usize>i << 3);
     const u = (<u32>load<u64>(ci) * m0inv) & LIMB_MASK;
-    const uv = i32x4.splat(u);
-    let tp = ci;
-    let mp = m;
-    for (let j = 0; j < kr; j += 4) {
-      const mv = v128.load(mp);
-      v128.store(tp, i64x2.add(v128.load(tp), i64x2.extmul_low_i32x4_u(uv, mv)));
-      v128.store(tp, i64x2.add(v128.load(tp, 16), i64x2.extmul_high_i32x4_u(uv, mv)), 16);
-      tp += 32;
-      mp += 16;
-    }
+    addRow1(ci, m, kr, u);
     store<u64>(ci, load<u64>(ci, 8) + (load<u64>(ci) >> LIMB_BITS), 8);
   }
   let c: u64 = 0;

@@ -415,8 +415,23 @@ export function blindingRefresh(blk: usize, rnd: usize): i32 {
   const b = nSlot(blk, S_B);
   montMul(b, MB, nSlot(blk, S_R2N), n, kn, n0);
   condSub(b, n, kn);
-  store<u32>(blk + H_USES, BLIND_USES);
+  // r * B must be 1: fails for r = 0 or r sharing a factor with n (then
+  // Fermat gives no inverse). Negligible for real keys, but with a tiny
+  // modulus or degenerate random bytes we refuse rather than let the fault
+  // check catch it later.
+  montMul(Z, C, b, n, kn, n0);
+  condSub(Z, n, kn);
+  zero(W, kn);
+  store<u32>(W, 1);
+  const ok = ctEqual(Z, W, kn);
   wipe(kn);
+  if (ok == 0) {
+    zero(a, kn);
+    zero(b, kn);
+    store<u32>(blk + H_USES, 0);
+    return RSA_ERR_BLINDING;
+  }
+  store<u32>(blk + H_USES, BLIND_USES);
   return RSA_OK;
 }
 

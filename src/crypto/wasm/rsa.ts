@@ -70,7 +70,7 @@ function errorFor(rc: number, what: string): RsaError {
     case RSA_ERR_FAULT:
       return rsaFaultError();
     case RSA_ERR_BLINDING:
-      return new RsaError("blinding", "blinding pair not initialised");
+      return new RsaError("blinding", "no usable blinding value (r = 0 or not invertible mod n)");
     case RSA_ERR_KEY:
       return rsaKeyError("not a usable private key block");
     default:
@@ -181,12 +181,22 @@ function blind(pk: PreparedKey, blindingRandom: Uint8Array | undefined): void {
   if (blindingRandom) {
     if (blindingRandom.length !== pk.nBytes) throw new RangeError(`blinding random must be ${pk.nBytes} bytes`);
     rnd.set(blindingRandom);
-  } else {
-    randomFillSync(rnd);
+    const rc = c.exports.rsaBlindingRefresh(blk, c.scratch + RND);
+    rnd.fill(0);
+    if (rc !== RSA_OK) throw errorFor(rc, "blinding");
+    return;
   }
-  const rc = c.exports.rsaBlindingRefresh(blk, c.scratch + RND);
-  rnd.fill(0);
-  if (rc !== RSA_OK) throw errorFor(rc, "blinding");
+  // A random r that is not invertible mod n is only plausible for toy
+  // moduli: draw again. Repeated failure means r * r^-1 != 1 for every r,
+  // i.e. the CRT inverse is broken (corrupted p, q or qinv): a fault.
+  for (let attempt = 0; ; attempt++) {
+    randomFillSync(rnd);
+    const rc = c.exports.rsaBlindingRefresh(blk, c.scratch + RND);
+    rnd.fill(0);
+    if (rc === RSA_OK) return;
+    if (rc !== RSA_ERR_BLINDING) throw errorFor(rc, "blinding");
+    if (attempt === 3) throw rsaFaultError();
+  }
 }
 
 /**
