@@ -154,7 +154,7 @@ export function recordSeal(st: usize, type: i32, version: i32, data: usize, len:
   const ivLen: i32 = cbc && <i32>load<u16>(st + ST_VERSION) >= TLS11 ? 16 : 0;
   const body = out + 5;
   const pt = body + <usize>ivLen;
-  memory.copy(pt, data, <usize>len);
+  if (pt != data) memory.copy(pt, data, <usize>len);
   // RFC 5246 §6.2.3.1: MAC over seq ‖ type ‖ version ‖ length ‖ fragment.
   writeMacHeader(seq, type, version, len);
   macPublic(st, pt, len, pt + <usize>len);

@@ -116,7 +116,9 @@ function handSealCbc(p: RecordState, seq: bigint, frag: Uint8Array, padLen: numb
 }
 
 test("every legal padding length 0..255 is accepted (constant-time MAC selection across block boundaries)", () => {
-  for (const [mac, version] of [["sha1", TLS10], ["sha256", TLS12], ["sha1", TLS11]] as const) {
+  // MD5 with CBC is no standard suite, but the constant-time MAC supports it
+  // (little-endian length field, RFC 1321 §3.2), so it is checked too.
+  for (const [mac, version] of [["sha1", TLS10], ["sha256", TLS12], ["sha1", TLS11], ["md5", TLS10]] as const) {
     const p = freshState(version, "aes128-cbc", mac);
     const macLen = HASH_LENGTH[mac];
     for (const base of [0, 37, 200]) {
@@ -144,6 +146,9 @@ test("bad padding is bad_record_mac, with nothing else said", () => {
       // One padding byte differs from padding_length (RFC 5246 §6.2.3.2: each MUST equal it).
       ["one pad byte wrong", handSealCbc(p, 0n, new Uint8Array(43), 32, (pt) => { pt[pt.length - 10]! ^= 1; })],
       ["first pad byte wrong", handSealCbc(p, 0n, new Uint8Array(43), 32, (pt, end) => { pt[end]! ^= 0x80; })],
+      // The 256th byte of a 255-byte padding: the far end of the scan window.
+      ["first of 256 pad bytes wrong", handSealCbc(p, 0n, new Uint8Array(12), 255, (pt, end) => { pt[end]! ^= 1; })],
+      ["last of 256 pad bytes wrong", handSealCbc(p, 0n, new Uint8Array(12), 255, (pt) => { pt[pt.length - 2]! ^= 1; })],
       // padding_length larger than what follows the MAC.
       ["pad length too long", handSealCbc(p, 0n, new Uint8Array(11), 0, (pt) => { pt[pt.length - 1] = 40; })],
       ["pad length 255 in a short record", handSealCbc(p, 0n, new Uint8Array(11), 0, (pt) => { pt[pt.length - 1] = 255; })],
