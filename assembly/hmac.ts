@@ -20,6 +20,14 @@
 //   ctx + 208  chaining value after K0 ⊕ ipad (up to 32 bytes), kept so the
 //              context can be reset for the next message under the same key
 // The context layout of each hash is in hash-common.ts.
+//
+// Constant-time record MAC (the record code, Lucky13): copy the inner hash
+// context out of hmacInnerState(ctx) (chaining value first, byte count 64),
+// absorb header and data, finish the padding itself while running the same
+// number of <hash>Compress calls whatever the data length (the length field
+// counts the 64 key bytes too), take the digest from the chaining value, then
+// hash it on a copy of hmacOuterState(ctx) (one compression of
+// digest ‖ padding, byte count 64 + digest length).
 import {
   ALG_MD5, ALG_SHA1, ALG_SHA256, BLOCK_LEN, MAX_HASH_CTX, MAX_DIGEST, countOffset, bufferOffset,
 } from "./hash-common";

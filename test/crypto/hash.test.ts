@@ -19,7 +19,7 @@ import {
   wasmHashUpdate,
 } from "../../src/crypto/wasm/hash.js";
 import { nativeHash } from "../../src/crypto/native/hash.js";
-import { loadCore } from "../../src/crypto/wasm/load.js";
+import { WasmAbort, loadCore } from "../../src/crypto/wasm/load.js";
 import { MD5_VECTORS, SHA1_VECTORS, SHA256_VECTORS, type HashVector } from "../vectors/hash-vectors.js";
 
 const ALGS: readonly HashAlg[] = ["md5", "sha1", "sha256"];
@@ -198,4 +198,11 @@ test("context sizes and layout match the documented constants", () => {
     const buf = HASH_LENGTH[alg] + 8;
     assert.deepEqual(state.subarray(buf, buf + 6), new Uint8Array(6).fill(0x61), alg);
   }
+});
+
+test("an unknown algorithm id aborts instead of hashing with garbage", () => {
+  const core = loadCore<RawHash>("sym");
+  assert.throws(() => core.exports.hashInit(4, core.scratch + 1024), WasmAbort);
+  assert.throws(() => core.exports.hashInit(0, core.scratch + 1024), WasmAbort);
+  assert.throws(() => wasmHash("sha512" as HashAlg, new Uint8Array(1)), TypeError);
 });
