@@ -12,8 +12,9 @@
 //
 // The cost of one pass is the same for one block as for eight, so CBC
 // decryption (parallel) runs eight blocks per pass and CBC encryption (serial,
-// SP 800-38A §6.2) one. Planes live in a static 128-byte buffer between the
-// S-box and the linear layer: AssemblyScript functions return one value.
+// SP 800-38A §6.2) one. Between rounds the planes live in a static 128-byte
+// buffer (AssemblyScript functions return one value); within a round
+// (aes-sbox.ts + aes-linear.ts) they stay in locals.
 //
 // Context layout (flat, position independent; the glue copies it around):
 //   [0, 4)      Nr, the number of rounds (10 for AES-128, 14 for AES-256)
@@ -23,7 +24,8 @@
 // The inverse cipher (FIPS-197 §5.3) uses the same keys in reverse order, so
 // this block serves both directions.
 
-import { sboxFwd, sboxInv } from "./aes-sbox";
+import { addRoundKey } from "./aes-linear";
+import { decLastRound, decRound, encLastRound, encRound, subBytes } from "./aes-sbox";
 
 export const AES_CTX_SIZE: i32 = 16 + 15 * 128;
 const KEYS: usize = 16;
@@ -37,26 +39,6 @@ const W: usize = memory.data(240, 16);
 @inline
 function X(a: v128, b: v128): v128 {
   return v128.xor(a, b);
-}
-
-// ShiftRows (FIPS-197 §5.1.2): state byte k = r + 4c takes r + 4((c + r) mod 4).
-// @ts-ignore: decorator
-@inline
-function shiftRows(x: v128): v128 {
-  return i8x16.shuffle(x, x, 0, 5, 10, 15, 4, 9, 14, 3, 8, 13, 2, 7, 12, 1, 6, 11);
-}
-
-// Row rotations inside each column: byte r + 4c takes ((r + n) mod 4) + 4c.
-// @ts-ignore: decorator
-@inline
-function rot1(x: v128): v128 {
-  return i8x16.shuffle(x, x, 1, 2, 3, 0, 5, 6, 7, 4, 9, 10, 11, 8, 13, 14, 15, 12);
-}
-
-// @ts-ignore: decorator
-@inline
-function rot2(x: v128): v128 {
-  return i8x16.shuffle(x, x, 2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13);
 }
 
 // ---------------------------------------------------------------------------
@@ -144,135 +126,20 @@ function unslice1(src: usize): v128 {
 }
 
 // ---------------------------------------------------------------------------
-// Round layers on the planes at `st`.
-
-function addRoundKey(st: usize, rk: usize): void {
-  v128.store(st, X(v128.load(st, 0), v128.load(rk, 0)), 0);
-  v128.store(st, X(v128.load(st, 16), v128.load(rk, 16)), 16);
-  v128.store(st, X(v128.load(st, 32), v128.load(rk, 32)), 32);
-  v128.store(st, X(v128.load(st, 48), v128.load(rk, 48)), 48);
-  v128.store(st, X(v128.load(st, 64), v128.load(rk, 64)), 64);
-  v128.store(st, X(v128.load(st, 80), v128.load(rk, 80)), 80);
-  v128.store(st, X(v128.load(st, 96), v128.load(rk, 96)), 96);
-  v128.store(st, X(v128.load(st, 112), v128.load(rk, 112)), 112);
-}
-
-/** Last encryption round after SubBytes: ShiftRows, AddRoundKey. */
-function shiftRowsAddKey(st: usize, rk: usize): void {
-  v128.store(st, X(shiftRows(v128.load(st, 0)), v128.load(rk, 0)), 0);
-  v128.store(st, X(shiftRows(v128.load(st, 16)), v128.load(rk, 16)), 16);
-  v128.store(st, X(shiftRows(v128.load(st, 32)), v128.load(rk, 32)), 32);
-  v128.store(st, X(shiftRows(v128.load(st, 48)), v128.load(rk, 48)), 48);
-  v128.store(st, X(shiftRows(v128.load(st, 64)), v128.load(rk, 64)), 64);
-  v128.store(st, X(shiftRows(v128.load(st, 80)), v128.load(rk, 80)), 80);
-  v128.store(st, X(shiftRows(v128.load(st, 96)), v128.load(rk, 96)), 96);
-  v128.store(st, X(shiftRows(v128.load(st, 112)), v128.load(rk, 112)), 112);
-}
-
-/**
- * MixColumns (FIPS-197 §5.1.3) of q, then AddRoundKey if withKey, stored at st.
- * out_r = 2 q_r ^ 3 q_(r+1) ^ q_(r+2) ^ q_(r+3) = 2a ^ q_(r+1) ^ rot2(a)_r with
- * a = q ^ rot1(q). Doubling (xtime, §4.2.1) on planes is a shift of plane
- * indices plus plane 7 folded into planes 0, 1, 3, 4 (m(x) = x^8+x^4+x^3+x+1).
- */
-// @ts-ignore: decorator
-@inline
-function mixColumnsStore(
-  st: usize, rk: usize, withKey: bool,
-  q0: v128, q1: v128, q2: v128, q3: v128, q4: v128, q5: v128, q6: v128, q7: v128,
-): void {
-  const r0 = rot1(q0), r1 = rot1(q1), r2 = rot1(q2), r3 = rot1(q3);
-  const r4 = rot1(q4), r5 = rot1(q5), r6 = rot1(q6), r7 = rot1(q7);
-  const a0 = X(q0, r0), a1 = X(q1, r1), a2 = X(q2, r2), a3 = X(q3, r3);
-  const a4 = X(q4, r4), a5 = X(q5, r5), a6 = X(q6, r6), a7 = X(q7, r7);
-  let o0 = X(X(a7, r0), rot2(a0));
-  let o1 = X(X(X(a0, a7), r1), rot2(a1));
-  let o2 = X(X(a1, r2), rot2(a2));
-  let o3 = X(X(X(a2, a7), r3), rot2(a3));
-  let o4 = X(X(X(a3, a7), r4), rot2(a4));
-  let o5 = X(X(a4, r5), rot2(a5));
-  let o6 = X(X(a5, r6), rot2(a6));
-  let o7 = X(X(a6, r7), rot2(a7));
-  if (withKey) {
-    o0 = X(o0, v128.load(rk, 0));
-    o1 = X(o1, v128.load(rk, 16));
-    o2 = X(o2, v128.load(rk, 32));
-    o3 = X(o3, v128.load(rk, 48));
-    o4 = X(o4, v128.load(rk, 64));
-    o5 = X(o5, v128.load(rk, 80));
-    o6 = X(o6, v128.load(rk, 96));
-    o7 = X(o7, v128.load(rk, 112));
-  }
-  v128.store(st, o0, 0);
-  v128.store(st, o1, 16);
-  v128.store(st, o2, 32);
-  v128.store(st, o3, 48);
-  v128.store(st, o4, 64);
-  v128.store(st, o5, 80);
-  v128.store(st, o6, 96);
-  v128.store(st, o7, 112);
-}
-
-/** A middle encryption round after SubBytes: ShiftRows, MixColumns, AddRoundKey. */
-function shiftMixAddKey(st: usize, rk: usize): void {
-  mixColumnsStore(
-    st, rk, true,
-    shiftRows(v128.load(st, 0)), shiftRows(v128.load(st, 16)),
-    shiftRows(v128.load(st, 32)), shiftRows(v128.load(st, 48)),
-    shiftRows(v128.load(st, 64)), shiftRows(v128.load(st, 80)),
-    shiftRows(v128.load(st, 96)), shiftRows(v128.load(st, 112)),
-  );
-}
-
-/**
- * A middle decryption round after InvSubBytes: AddRoundKey, InvMixColumns
- * (FIPS-197 §5.3.3). InvMixColumns = MixColumns after s_r ^= 4 (s_r ^ s_(r+2))
- * (the circulant [0e 0b 0d 09] = [02 03 01 01] x [05 00 04 00]; Daemen and
- * Rijmen, "The Design of Rijndael", §4.1.3), which reuses mixColumnsStore.
- */
-function addKeyInvMix(st: usize, rk: usize): void {
-  const s0 = X(v128.load(st, 0), v128.load(rk, 0));
-  const s1 = X(v128.load(st, 16), v128.load(rk, 16));
-  const s2 = X(v128.load(st, 32), v128.load(rk, 32));
-  const s3 = X(v128.load(st, 48), v128.load(rk, 48));
-  const s4 = X(v128.load(st, 64), v128.load(rk, 64));
-  const s5 = X(v128.load(st, 80), v128.load(rk, 80));
-  const s6 = X(v128.load(st, 96), v128.load(rk, 96));
-  const s7 = X(v128.load(st, 112), v128.load(rk, 112));
-  const w0 = X(s0, rot2(s0)), w1 = X(s1, rot2(s1)), w2 = X(s2, rot2(s2)), w3 = X(s3, rot2(s3));
-  const w4 = X(s4, rot2(s4)), w5 = X(s5, rot2(s5)), w6 = X(s6, rot2(s6)), w7 = X(s7, rot2(s7));
-  // 4w: xtime twice on planes.
-  const w67 = X(w6, w7);
-  mixColumnsStore(
-    st, 0, false,
-    X(s0, w6), X(s1, w67), X(s2, X(w0, w7)), X(s3, X(w1, w6)),
-    X(s4, X(w2, w67)), X(s5, X(w3, w7)), X(s6, w4), X(s7, w5),
-  );
-}
-
-// ---------------------------------------------------------------------------
 // Whole cipher on the planes at ST.
 
 function encryptPlanes(ctx: usize): void {
   const nr = <usize>load<u32>(ctx);
   addRoundKey(ST, ctx + KEYS);
-  for (let r: usize = 1; r < nr; r++) {
-    sboxFwd(ST);
-    shiftMixAddKey(ST, ctx + KEYS + (r << 7));
-  }
-  sboxFwd(ST);
-  shiftRowsAddKey(ST, ctx + KEYS + (nr << 7));
+  for (let r: usize = 1; r < nr; r++) encRound(ST, ctx + KEYS + (r << 7));
+  encLastRound(ST, ctx + KEYS + (nr << 7));
 }
 
 function decryptPlanes(ctx: usize): void {
   const nr = <usize>load<u32>(ctx);
   addRoundKey(ST, ctx + KEYS + (nr << 7));
-  for (let r = nr - 1; r > 0; r--) {
-    sboxInv(ST);
-    addKeyInvMix(ST, ctx + KEYS + (r << 7));
-  }
-  sboxInv(ST);
-  addRoundKey(ST, ctx + KEYS);
+  for (let r = nr - 1; r > 0; r--) decRound(ST, ctx + KEYS + (r << 7));
+  decLastRound(ST, ctx + KEYS);
 }
 
 /** Encrypts one block given as a value; the serial path of CBC encryption. */
@@ -304,7 +171,7 @@ export function decrypt8(ctx: usize, src: usize, dst: usize): void {
 /** SubWord through the bitsliced S-box: constant time like the rounds. */
 function subWord(w: u32): u32 {
   slice1(i32x4.splat(<i32>w), ST);
-  sboxFwd(ST);
+  subBytes(ST);
   return <u32>i32x4.extract_lane(unslice1(ST), 0) ^ 0x63636363;
 }
 

@@ -4,6 +4,8 @@
 // Place in the data flow: internal to the AES core (aes-core.ts), which keeps
 // the AES state as eight bit planes of 128 bits (plane b = bit b of every
 // state byte of eight blocks); one call substitutes all 128 bytes at once.
+// Each exported function is a whole round: the S-box, then the linear layer
+// of aes-linear.ts on the S-box outputs while they are still locals.
 //
 // The gate lists are the published straight-line programs of Boyar and
 // Peralta, "A depth-16 circuit for the AES S-box" (IACR ePrint 2011/332):
@@ -18,10 +20,19 @@
 // exactly the effect of 0x63 on the input. Both constants pass linearly
 // through ShiftRows and (Inv)MixColumns (each column of 0x63s maps to itself,
 // since 2^3^1^1 = 14^11^13^9 = 1), so aes-core.ts folds 0x63 into round keys
-// 1..Nr instead of spending four NOTs per plane set per round. Hence:
-//   sboxFwd computes S(x) ^ 0x63, and sboxInv computes InvS(x ^ 0x63).
-// (Checked for all 256 inputs by the cipher tests through the FIPS-197 and
-// SP 800-38A vectors and random differential tests against node:crypto.)
+// 1..Nr instead of spending four NOTs per plane set per round. Hence the
+// forward circuit computes S(x) ^ 0x63 and the inverse one InvS(x ^ 0x63).
+// (test/crypto/cipher-aes.test.ts drives all 256 inputs through both, and
+// the folding was checked exhaustively against the FIPS-197 S-box.)
+
+import { invShiftRows, keyInvMixStore, shiftMixKeyStore, shiftRowsKeyStore, storePlanes } from "./aes-linear";
+
+/** What follows the S-box in a round (a constant at every call site). */
+const TAIL_NONE = 0; // SubBytes only (the key schedule's SubWord)
+const TAIL_MIX = 1; // ShiftRows, MixColumns, AddRoundKey: middle encryption round
+const TAIL_LAST = 2; // ShiftRows, AddRoundKey: last encryption round
+const TAIL_INVMIX = 3; // AddRoundKey, InvMixColumns: middle decryption round
+const TAIL_KEY = 4; // AddRoundKey: last decryption round
 
 // @ts-ignore: decorator
 @inline
@@ -35,19 +46,9 @@ function A(a: v128, b: v128): v128 {
   return v128.and(a, b);
 }
 
-// InvShiftRows (FIPS-197 §5.3.1) as a byte permutation of one plane: state
-// byte k = r + 4c takes byte r + 4((c - r) mod 4). Applied on load by the
-// inverse S-box because the inverse cipher always runs InvShiftRows right
-// before InvSubBytes.
 // @ts-ignore: decorator
 @inline
-function invShiftRows(x: v128): v128 {
-  return i8x16.shuffle(x, x, 0, 13, 10, 7, 4, 1, 14, 11, 8, 5, 2, 15, 12, 9, 6, 3);
-}
-
-// @ts-ignore: decorator
-@inline
-function sbox(st: usize, inverse: bool): void {
+function sbox(st: usize, rk: usize, inverse: bool, tail: i32): void {
   let U0 = v128.load(st, 112);
   let U1 = v128.load(st, 96);
   let U2 = v128.load(st, 80);
@@ -233,14 +234,9 @@ function sbox(st: usize, inverse: bool): void {
     const W5 = X(P19, P24);
     const W6 = X(P14, P23);
     const W7 = X(P9, P16);
-    v128.store(st, W0, 112);
-    v128.store(st, W1, 96);
-    v128.store(st, W2, 80);
-    v128.store(st, W3, 64);
-    v128.store(st, W4, 48);
-    v128.store(st, W5, 32);
-    v128.store(st, W6, 16);
-    v128.store(st, W7, 0);
+    // Plane b is output W(7-b).
+    if (tail == TAIL_INVMIX) keyInvMixStore(st, rk, W7, W6, W5, W4, W3, W2, W1, W0);
+    else storePlanes(st, rk, tail == TAIL_KEY, W7, W6, W5, W4, W3, W2, W1, W0);
   } else {
     // Figure 8 (forward bottom linear layer), outputs S0..S7.
     const L0 = X(M61, M62);
@@ -281,23 +277,34 @@ function sbox(st: usize, inverse: bool): void {
     const S5 = X(L25, L29);
     const S6 = X(L13, L27);  // XNOR in S6, constant folded
     const S7 = X(L6, L23);  // XNOR in S7, constant folded
-    v128.store(st, S0, 112);
-    v128.store(st, S1, 96);
-    v128.store(st, S2, 80);
-    v128.store(st, S3, 64);
-    v128.store(st, S4, 48);
-    v128.store(st, S5, 32);
-    v128.store(st, S6, 16);
-    v128.store(st, S7, 0);
+    // Plane b is output S(7-b).
+    if (tail == TAIL_MIX) shiftMixKeyStore(st, rk, S7, S6, S5, S4, S3, S2, S1, S0);
+    else if (tail == TAIL_LAST) shiftRowsKeyStore(st, rk, S7, S6, S5, S4, S3, S2, S1, S0);
+    else storePlanes(st, 0, false, S7, S6, S5, S4, S3, S2, S1, S0);
   }
 }
 
-/** SubBytes on the eight planes at `st`, in place: S(x) ^ 0x63 (see above). */
-export function sboxFwd(st: usize): void {
-  sbox(st, false);
+/** SubBytes on the planes at `st`, in place: S(x) ^ 0x63 (see above). */
+export function subBytes(st: usize): void {
+  sbox(st, 0, false, TAIL_NONE);
 }
 
-/** InvShiftRows then InvSubBytes on the planes at `st`: InvS(x ^ 0x63). */
-export function sboxInv(st: usize): void {
-  sbox(st, true);
+/** A middle encryption round (FIPS-197 §5.1) on the planes at st; rk = its round key planes. */
+export function encRound(st: usize, rk: usize): void {
+  sbox(st, rk, false, TAIL_MIX);
+}
+
+/** The last encryption round (no MixColumns). */
+export function encLastRound(st: usize, rk: usize): void {
+  sbox(st, rk, false, TAIL_LAST);
+}
+
+/** A middle round of the inverse cipher (FIPS-197 §5.3): InvShiftRows, InvSubBytes, AddRoundKey, InvMixColumns. */
+export function decRound(st: usize, rk: usize): void {
+  sbox(st, rk, true, TAIL_INVMIX);
+}
+
+/** The last round of the inverse cipher (no InvMixColumns). */
+export function decLastRound(st: usize, rk: usize): void {
+  sbox(st, rk, true, TAIL_KEY);
 }
