@@ -46,9 +46,9 @@ export interface HandshakeMessage {
  *   subsequent to the first one". So alerts and application data may arrive
  *   mid-message. A change_cipher_spec may not: it switches the read keys
  *   (RFC 5246 §7.1), and a handshake message cannot be half under the old
- *   keys and half under the new - RFC 8446 §5.1 writes the rule down ("MUST
- *   NOT span key changes ... MUST terminate the connection with an
- *   unexpected_message alert") and TLS 1.2 implementations apply it too.
+ *   keys and half under the new. RFC 5246 does not spell this out; RFC 8446
+ *   §5.1 does ("MUST NOT span key changes ... MUST terminate the connection
+ *   with an unexpected_message alert"), and we apply it to TLS 1.2 as well.
  * - "tls13": RFC 8446 §5.1: "Handshake messages MUST NOT be interleaved with
  *   other record types": any other record mid-message is unexpected_message.
  */

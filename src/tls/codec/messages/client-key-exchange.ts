@@ -23,6 +23,11 @@ import { ProtocolVersion } from "../constants.js";
 import { Reader } from "../reader.js";
 import type { Writer } from "../writer.js";
 
+/**
+ * One member per key exchange; ECDHE will add
+ * `{ keyExchange: "ecdhe_rsa"; publicPoint }` (RFC 8422 §5.7) and the
+ * switches below will not compile until they handle it.
+ */
 export type ClientKeyExchange = {
   readonly keyExchange: "rsa";
   readonly encryptedPreMasterSecret: Uint8Array;

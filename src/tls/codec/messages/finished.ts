@@ -23,11 +23,12 @@ export function verifyDataLength(version: number): number {
   return version === ProtocolVersion.SSL3 ? SSL3_VERIFY_DATA_LENGTH : TLS_VERIFY_DATA_LENGTH;
 }
 
-export function parseFinished(body: Uint8Array, verifyDataLength: number): Finished {
+/** `expectedLength` is verifyDataLength(negotiated version). */
+export function parseFinished(body: Uint8Array, expectedLength: number): Finished {
   // The whole body is verify_data; a wrong length is a wrong-length message
   // (decode_error), not a wrong value (that is decrypt_error, RFC 5246
   // §7.4.9, and the engine's call).
-  if (body.length !== verifyDataLength) throw wrongLength("Finished.verify_data", body.length, verifyDataLength);
+  if (body.length !== expectedLength) throw wrongLength("Finished.verify_data", body.length, expectedLength);
   return { verifyData: new Reader(body, "Finished").rest() };
 }
 
