@@ -16,6 +16,7 @@ import { assertNever } from "./assert-never.js";
 import { ContentType, contentTypeName, handshakeTypeName } from "./constants.js";
 import { ByteQueue } from "./byte-queue.js";
 import { DecodeError, messageTooLarge, unexpectedMessage } from "./errors.js";
+import { Reader } from "./reader.js";
 import { Writer } from "./writer.js";
 
 export const HANDSHAKE_HEADER_LENGTH = 4;
@@ -93,9 +94,9 @@ export class HandshakeReassembler {
   next(): HandshakeMessage | undefined {
     if (this.failure) throw this.failure;
     if (this.queue.length < HANDSHAKE_HEADER_LENGTH) return undefined;
-    const header = this.queue.peek(HANDSHAKE_HEADER_LENGTH);
-    const msgType = header[0]!;
-    const length = (header[1]! << 16) | (header[2]! << 8) | header[3]!;
+    const header = new Reader(this.queue.peek(HANDSHAKE_HEADER_LENGTH), "Handshake");
+    const msgType = header.u8("msg_type");
+    const length = header.u24("length");
     if (length > this.maxMessageLength) {
       this.fail(messageTooLarge(`${messageName(msgType)}.length`, length, this.maxMessageLength));
     }

@@ -19,6 +19,7 @@ import {
   unexpectedMessage,
 } from "./errors.js";
 import { ByteQueue } from "./byte-queue.js";
+import { Reader } from "./reader.js";
 import { Writer } from "./writer.js";
 
 export const RECORD_HEADER_LENGTH = 5;
@@ -54,14 +55,16 @@ export function parseRecordHeader(
   maxLength = MAX_CIPHERTEXT_LENGTH,
 ): RecordHeader {
   checkContentType(h, streamStart);
-  const version = (h[1]! << 8) | h[2]!;
+  const r = new Reader(h, "record");
+  const type = r.u8("type") as ContentType;
+  const version = r.u16("version");
   // RFC 5246 Appendix E.1: a server must accept any {03,XX} record version
   // (at least for the ClientHello); anything else is not SSL 3/TLS.
-  if (h[1] !== 3) throw undecodable("record.version", `${versionName(version)} is not an SSL 3.0/TLS version`);
-  const length = (h[3]! << 8) | h[4]!;
+  if (version >> 8 !== 3) throw undecodable("record.version", `${versionName(version)} is not an SSL 3.0/TLS version`);
+  const length = r.u16("length");
   // RFC 5246 §6.2.3 and §7.2.2 record_overflow.
   if (length > maxLength) throw recordOverflow("record.length", length, maxLength);
-  return { type: h[0] as ContentType, version, length };
+  return { type, version, length };
 }
 
 /**
