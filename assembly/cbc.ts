@@ -9,9 +9,12 @@
 //
 // Encryption is serial (C_i = E(P_i ^ C_(i-1))): one block per pass of the
 // bitsliced engine. Decryption is parallel (P_i = D(C_i) ^ C_(i-1)): eight
-// blocks per pass.
+// blocks per pass. cbcEncryptMulti recovers the parallelism for encryption
+// across independent chains under one key (TLS 1.1+ records each start from
+// their own explicit IV, RFC 4346 §6.2.3.2): one block of each of up to eight
+// chains per pass.
 
-import { encrypt1, decrypt8, wipe } from "./aes-core";
+import { encrypt1, encrypt8, decrypt8, wipe } from "./aes-core";
 
 /** Room for eight blocks: the tail of a decryption and its output. */
 const TAIL: usize = memory.data(128, 16);
@@ -66,5 +69,49 @@ export function cbcDecrypt(ctx: usize, iv: usize, data: usize, len: i32): void {
   }
   v128.store(iv, chain);
   memory.fill(OUT, 0, 128);
+  wipe();
+}
+
+/** Lane blocks of cbcEncryptMulti. */
+const LANES: usize = memory.data(128, 16);
+
+/** Bytes per descriptor of cbcEncryptMulti. */
+const DESC_SIZE: usize = 16;
+
+/**
+ * CBC-encrypts n <= 8 independent chains under one key, in place. `desc`
+ * holds n descriptors of 16 bytes: u32 iv pointer, u32 data pointer, i32 len
+ * (a multiple of 16), u32 zero. Each chain behaves exactly as cbcEncrypt on
+ * it alone (its iv slot ends holding its residue); chains may differ in
+ * length. The loop bounds depend on the lengths only, which are public.
+ */
+export function cbcEncryptMulti(ctx: usize, desc: usize, n: i32): void {
+  const lanes = <usize>min(max(n, 0), 8);
+  let passes: usize = 0;
+  for (let l: usize = 0; l < lanes; l++) {
+    const blocks = <usize>(load<i32>(desc + l * DESC_SIZE, 8) >> 4);
+    if (blocks > passes) passes = blocks;
+  }
+  memory.fill(LANES, 0, 128);
+  for (let b: usize = 0; b < passes; b++) {
+    const off = b << 4;
+    for (let l: usize = 0; l < lanes; l++) {
+      const d = desc + l * DESC_SIZE;
+      if (b < <usize>(load<i32>(d, 8) >> 4)) {
+        const x = v128.xor(v128.load(<usize>load<u32>(d)), v128.load(<usize>load<u32>(d, 4) + off));
+        v128.store(LANES + (l << 4), x);
+      }
+    }
+    encrypt8(ctx, LANES, LANES);
+    for (let l: usize = 0; l < lanes; l++) {
+      const d = desc + l * DESC_SIZE;
+      if (b < <usize>(load<i32>(d, 8) >> 4)) {
+        const c = v128.load(LANES + (l << 4));
+        v128.store(<usize>load<u32>(d, 4) + off, c);
+        v128.store(<usize>load<u32>(d), c);
+      }
+    }
+  }
+  memory.fill(LANES, 0, 128);
   wipe();
 }

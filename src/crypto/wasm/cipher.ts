@@ -24,6 +24,7 @@ interface CipherExports {
   aesDecryptBlock(ctx: number, inp: number, out: number): void;
   cbcEncrypt(ctx: number, iv: number, data: number, len: number): void;
   cbcDecrypt(ctx: number, iv: number, data: number, len: number): void;
+  cbcEncryptMulti(ctx: number, desc: number, n: number): void;
   rc4CtxSize(): number;
   rc4Init(ctx: number, key: number, keyLen: number): void;
   rc4Process(ctx: number, data: number, len: number): void;
@@ -39,12 +40,18 @@ export const RC4_CTX_LENGTH = 272;
 export const RC4_SNAPSHOT_LENGTH = 258;
 const RC4_OFFSET_AT = 264;
 
-/** Scratch layout of this module: [context 2048][iv 64][key 64][data ...]. */
+/**
+ * Scratch layout of this module:
+ * [context 2048][8 IVs/residues 128][8 lane descriptors 128][key 256][data ...].
+ */
 interface Bound {
   x: CipherExports;
   heap: Uint8Array;
+  view: DataView;
   ctx: number;
+  /** IV/residue slot of lane 0 (lane l at iv + 16 l); cbcEncrypt/cbcDecrypt use lane 0. */
   iv: number;
+  desc: number;
   key: number;
   data: number;
   /** Largest chunk: a multiple of 128 so decryption runs full 8-block passes. */
@@ -58,13 +65,15 @@ function core(): Bound {
   const c: CoreModule<CipherExports> = loadCore<CipherExports>("sym");
   if (c.exports.aesCtxSize() !== AES_CTX_LENGTH) throw new Error("sym.wasm: AES context size changed; update AES_CTX_LENGTH");
   if (c.exports.rc4CtxSize() !== RC4_CTX_LENGTH) throw new Error("sym.wasm: RC4 context size changed; update RC4_CTX_LENGTH");
-  const data = c.scratch + 2048 + 64 + 64;
+  const data = c.scratch + 2048 + 128 + 128 + 256;
   bound = {
     x: c.exports,
     heap: c.heap,
+    view: new DataView(c.memory.buffer),
     ctx: c.scratch,
     iv: c.scratch + 2048,
-    key: c.scratch + 2048 + 64,
+    desc: c.scratch + 2048 + 128,
+    key: c.scratch + 2048 + 256,
     data,
     chunk: Math.floor((c.scratchSize - (data - c.scratch)) / 128) * 128,
   };
@@ -171,6 +180,60 @@ export function wasmCbcEncrypt(state: CbcState, data: Uint8Array): Uint8Array {
 /** SP 800-38A §6.2 CBC decryption, no padding; updates the residue. */
 export function wasmCbcDecrypt(state: CbcState, data: Uint8Array): Uint8Array {
   return cbcRun(state, data, false);
+}
+
+/** One independent CBC chain of wasmCbcEncryptMany: its IV and its data. */
+export interface CbcJob {
+  readonly iv: Uint8Array;
+  readonly data: Uint8Array;
+}
+
+const LANES = 8;
+
+/**
+ * CBC-encrypts independent chains under one key, up to eight in parallel
+ * (one block of each per pass of the bitsliced core): the TLS 1.1+ case,
+ * where every record starts from its own explicit IV. Each output equals
+ * wasmCbcEncrypt(wasmCbcInit(key, job.iv), job.data); its last block is that
+ * chain's residue.
+ */
+export function wasmCbcEncryptMany(k: AesKey, jobs: readonly CbcJob[]): Uint8Array[] {
+  for (const j of jobs) {
+    if (j.iv.length !== AES_BLOCK_LENGTH) throw new RangeError(`CBC IV must be 16 bytes, got ${j.iv.length}`);
+    if (j.data.length % AES_BLOCK_LENGTH !== 0) {
+      throw new RangeError(`CBC data must be a multiple of 16 bytes, got ${j.data.length}`);
+    }
+  }
+  const b = core();
+  const outs = jobs.map((j) => new Uint8Array(j.data.length));
+  const perLane = Math.floor(b.chunk / LANES / AES_BLOCK_LENGTH) * AES_BLOCK_LENGTH;
+  b.heap.set(k.schedule, b.ctx);
+  for (let first = 0; first < jobs.length; first += LANES) {
+    const group = jobs.slice(first, first + LANES);
+    group.forEach((j, l) => b.heap.set(j.iv, b.iv + 16 * l));
+    const longest = Math.max(...group.map((j) => j.data.length));
+    // Every lane advances by up to perLane bytes per call; residues stay in
+    // their IV slots between calls.
+    for (let off = 0; off < longest; off += perLane) {
+      group.forEach((j, l) => {
+        const n = Math.max(0, Math.min(perLane, j.data.length - off));
+        const at = b.data + l * perLane;
+        if (n > 0) b.heap.set(j.data.subarray(off, off + n), at);
+        const d = b.desc + 16 * l;
+        b.view.setUint32(d, b.iv + 16 * l, true);
+        b.view.setUint32(d + 4, at, true);
+        b.view.setInt32(d + 8, n, true);
+        b.view.setUint32(d + 12, 0, true);
+      });
+      b.x.cbcEncryptMulti(b.ctx, b.desc, group.length);
+      group.forEach((j, l) => {
+        const n = Math.max(0, Math.min(perLane, j.data.length - off));
+        const at = b.data + l * perLane;
+        if (n > 0) outs[first + l]!.set(b.heap.subarray(at, at + n), off);
+      });
+    }
+  }
+  return outs;
 }
 
 export function wasmCbcExport(state: CbcState): CbcSnapshot {
