@@ -9,7 +9,11 @@
 // master secret; the ServerHello gives the server random; keys come from the
 // TLS PRF (RFC 5246 §5 / RFC 2246 §5) computed here on node:crypto HMAC.
 import { constants, createHmac } from "node:crypto";
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, Socket, type Server } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import * as tls from "node:tls";
 import { selfSignedCertificate, type CertificateAndKey } from "../../src/cert.js";
 import { HASH_LENGTH, TLS10, TLS12, type ProtocolVersion } from "../../src/crypto/types.js";
@@ -120,6 +124,88 @@ function listen(server: Server | tls.Server): Promise<number> {
   });
 }
 
+/** NSS key log format: CLIENT_RANDOM <client random hex> <master secret hex>. */
+export function parseKeyLog(text: string): { clientRandom: Buffer; masterSecret: Buffer } | undefined {
+  const m = /^CLIENT_RANDOM ([0-9a-f]{64}) ([0-9a-f]{96})/im.exec(text);
+  return m ? { clientRandom: Buffer.from(m[1]!, "hex"), masterSecret: Buffer.from(m[2]!, "hex") } : undefined;
+}
+
+export interface RecordRelay {
+  readonly port: number;
+  readonly raw: Record<Direction, Buffer[]>;
+  serverRandom?: Buffer;
+  /** The first exception of the callback (the connection is then torn down). */
+  error?: unknown;
+  close(): void;
+}
+
+/**
+ * A TCP relay on 127.0.0.1 towards `upstreamPort` that frames records
+ * (RFC 5246 §6.2.1) and passes each protected one through `onProtected`.
+ * `keys()` supplies the client random and master secret (from a key log)
+ * when the first protected record arrives.
+ */
+export async function startRecordRelay(
+  upstreamPort: number,
+  keys: () => { clientRandom: Buffer; masterSecret: Buffer } | undefined,
+  onProtected: InterceptOptions["onProtected"],
+): Promise<RecordRelay> {
+  const sockets: Socket[] = [];
+  const state: { raw: Record<Direction, Buffer[]>; serverRandom?: Buffer; error?: unknown } = { raw: { c2s: [], s2c: [] } };
+  const server = createServer((down) => {
+    const up = new Socket();
+    sockets.push(down, up);
+    up.connect(upstreamPort, "127.0.0.1");
+    const pipeOne = (dir: Direction, from: Socket, to: Socket) => {
+      let pending = Buffer.alloc(0);
+      let protectedNow = false;
+      from.on("data", (chunk: Buffer) => {
+        state.raw[dir].push(chunk);
+        pending = Buffer.concat([pending, chunk]);
+        try {
+          while (pending.length >= 5) {
+            const len = pending.readUInt16BE(3);
+            if (pending.length < 5 + len) break;
+            const rec: TlsRecord = {
+              type: pending[0]!, version: pending.readUInt16BE(1),
+              body: Buffer.from(pending.subarray(5, 5 + len)), raw: Buffer.from(pending.subarray(0, 5 + len)),
+            };
+            pending = pending.subarray(5 + len);
+            if (!protectedNow) {
+              // RFC 5246 §7.4.1.3: ServerHello = type(1) len(3) version(2) random(32).
+              if (dir === "s2c" && rec.type === 22 && !state.serverRandom && rec.body[0] === 2) {
+                state.serverRandom = Buffer.from(rec.body.subarray(6, 38));
+              }
+              if (rec.type === 20) protectedNow = true; // ChangeCipherSpec
+              to.write(rec.raw);
+              continue;
+            }
+            const k = keys();
+            if (!k || !state.serverRandom) throw new Error(`${dir}: keys unknown at first protected record`);
+            to.write(onProtected(dir, rec, { ...k, serverRandom: state.serverRandom }));
+          }
+        } catch (e) {
+          state.error ??= e;
+          down.destroy();
+          up.destroy();
+        }
+      });
+      from.on("end", () => to.end());
+      from.on("error", () => to.destroy());
+    };
+    pipeOne("c2s", down, up);
+    pipeOne("s2c", up, down);
+  });
+  const port = await listen(server);
+  return Object.assign(state, {
+    port,
+    close() {
+      for (const s of sockets) s.destroy();
+      server.close();
+    },
+  });
+}
+
 export async function interceptTlsSession(opts: InterceptOptions): Promise<InterceptResult> {
   const { certPem, keyPem } = testCert();
   // OpenSSL negotiates encrypt_then_mac (RFC 7366) by default; this test is
@@ -142,70 +228,15 @@ export async function interceptTlsSession(opts: InterceptOptions): Promise<Inter
     sock.on("error", () => {});
   });
   const serverPort = await listen(tlsServer);
-
-  let clientRandom: Buffer | undefined;
-  let masterSecret: Buffer | undefined;
-  let serverRandom: Buffer | undefined;
-  const raw: Record<Direction, Buffer[]> = { c2s: [], s2c: [] };
-  const sockets: Socket[] = [];
-  let relayError: unknown;
-
-  const relay = createServer((down) => {
-    const up = new Socket();
-    sockets.push(down, up);
-    up.connect(serverPort, "127.0.0.1");
-    const pipeOne = (dir: Direction, from: Socket, to: Socket) => {
-      let pending = Buffer.alloc(0);
-      let protectedNow = false;
-      from.on("data", (chunk: Buffer) => {
-        raw[dir].push(chunk);
-        pending = Buffer.concat([pending, chunk]);
-        try {
-          while (pending.length >= 5) {
-            const len = pending.readUInt16BE(3);
-            if (pending.length < 5 + len) break;
-            const rec: TlsRecord = {
-              type: pending[0]!, version: pending.readUInt16BE(1),
-              body: Buffer.from(pending.subarray(5, 5 + len)), raw: Buffer.from(pending.subarray(0, 5 + len)),
-            };
-            pending = pending.subarray(5 + len);
-            if (!protectedNow) {
-              // RFC 5246 §7.4.1.3: ServerHello = type(1) len(3) version(2) random(32).
-              if (dir === "s2c" && rec.type === 22 && !serverRandom && rec.body[0] === 2) {
-                serverRandom = Buffer.from(rec.body.subarray(6, 38));
-              }
-              if (rec.type === 20) protectedNow = true; // ChangeCipherSpec
-              to.write(rec.raw);
-              continue;
-            }
-            if (!clientRandom || !masterSecret || !serverRandom) throw new Error(`${dir}: keys unknown at first protected record`);
-            to.write(opts.onProtected(dir, rec, { clientRandom, serverRandom, masterSecret }));
-          }
-        } catch (e) {
-          relayError ??= e;
-          down.destroy();
-          up.destroy();
-        }
-      });
-      from.on("end", () => to.end());
-      from.on("error", () => to.destroy());
-    };
-    pipeOne("c2s", down, up);
-    pipeOne("s2c", up, down);
-  });
-  const relayPort = await listen(relay);
+  let keyLog: { clientRandom: Buffer; masterSecret: Buffer } | undefined;
+  const relay = await startRecordRelay(serverPort, () => keyLog, opts.onProtected);
+  const relayPort = relay.port;
+  const raw = relay.raw;
 
   try {
     const clientReceived = await new Promise<{ data: Buffer; protocol: string | null; cipher: string }>((resolve, reject) => {
       const c = tls.connect({ ...common, host: "127.0.0.1", port: relayPort, rejectUnauthorized: false });
-      c.on("keylog", (line: Buffer) => {
-        // NSS key log format: CLIENT_RANDOM <client random hex> <master secret hex>.
-        const m = /^CLIENT_RANDOM ([0-9a-f]{64}) ([0-9a-f]{96})/i.exec(line.toString("latin1"));
-        if (m) {
-          clientRandom = Buffer.from(m[1]!, "hex");
-          masterSecret = Buffer.from(m[2]!, "hex");
-        }
-      });
+      c.on("keylog", (line: Buffer) => { keyLog ??= parseKeyLog(line.toString("latin1")); });
       const parts: Buffer[] = [];
       let n = 0;
       c.on("secureConnect", () => c.write(opts.clientData));
@@ -219,23 +250,112 @@ export async function interceptTlsSession(opts: InterceptOptions): Promise<Inter
           resolve({ data: Buffer.concat(parts), protocol, cipher });
         }
       });
-      c.on("error", (e) => reject(relayError ?? e));
-      c.on("close", () => reject(relayError ?? new Error(`client closed after ${n} bytes`)));
-      c.setTimeout(10_000, () => reject(relayError ?? new Error("client timed out")));
+      c.on("error", (e) => reject(relay.error ?? e));
+      c.on("close", () => reject(relay.error ?? new Error(`client closed after ${n} bytes`)));
+      c.setTimeout(10_000, () => reject(relay.error ?? new Error("client timed out")));
     });
     // Let the close_notify records pass through the relay callback too.
     await new Promise((r) => setTimeout(r, 50));
-    if (relayError) throw relayError;
+    if (relay.error) throw relay.error;
     return {
       serverReceived,
       clientReceived: clientReceived.data,
-      secrets: { clientRandom: clientRandom!, serverRandom: serverRandom!, masterSecret: masterSecret! },
+      secrets: { ...keyLog!, serverRandom: relay.serverRandom! },
       negotiated: { protocol: clientReceived.protocol, cipher: clientReceived.cipher },
       raw: { c2s: Buffer.concat(raw.c2s), s2c: Buffer.concat(raw.s2c) },
     };
   } finally {
-    for (const s of sockets) s.destroy();
     relay.close();
     tlsServer.close();
+  }
+}
+
+// --- GnuTLS on both ends (it still speaks RC4; this OpenSSL does not) -------
+
+export interface GnutlsOptions {
+  /** GnuTLS priority string for both peers. */
+  readonly priority: string;
+  /** Lines the client sends; gnutls-serv --echo returns each one. */
+  readonly lines: readonly string[];
+  /** Stop once the client printed this (the echo of the last line, as transformed). */
+  readonly until: string;
+  readonly onProtected: InterceptOptions["onProtected"];
+}
+
+export interface GnutlsResult {
+  readonly clientOutput: string;
+  readonly secrets: SessionSecrets;
+}
+
+function freePort(): Promise<number> {
+  const s = createServer();
+  return listen(s).then((port) => new Promise((resolve) => s.close(() => resolve(port))));
+}
+
+async function waitForPort(port: number, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const c = new Socket();
+      c.once("connect", () => { c.destroy(); resolve(true); });
+      c.once("error", () => resolve(false));
+      c.connect(port, "127.0.0.1");
+    });
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`gnutls-serv did not listen on ${port}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** gnutls-cli → relay → gnutls-serv --echo; the client writes its key log to a file (SSLKEYLOGFILE). */
+export async function interceptGnutlsSession(opts: GnutlsOptions): Promise<GnutlsResult> {
+  const dir = mkdtempSync(join(tmpdir(), "sslacc-gnutls-"));
+  const { certPem, keyPem } = testCert();
+  writeFileSync(join(dir, "cert.pem"), certPem);
+  writeFileSync(join(dir, "key.pem"), keyPem);
+  const keyLogFile = join(dir, "keylog.txt");
+  const children: ChildProcess[] = [];
+  let relay: RecordRelay | undefined;
+  try {
+    const port = await freePort();
+    // gnutls-serv binds every interface: it lives only as long as this test.
+    const serv = spawn("gnutls-serv", ["--echo", "-p", String(port), "--priority", opts.priority,
+      "--x509certfile", join(dir, "cert.pem"), "--x509keyfile", join(dir, "key.pem")], { stdio: "ignore" });
+    children.push(serv);
+    await waitForPort(port, 5000);
+    let keys: ReturnType<typeof parseKeyLog>;
+    relay = await startRecordRelay(port, () => (keys ??= existsSync(keyLogFile) ? parseKeyLog(readFileSync(keyLogFile, "latin1")) : undefined),
+      opts.onProtected);
+    const cli = spawn("gnutls-cli", ["--insecure", "--priority", opts.priority, "-p", String(relay.port), "127.0.0.1"],
+      { env: { ...process.env, SSLKEYLOGFILE: keyLogFile }, stdio: ["pipe", "pipe", "pipe"] });
+    children.push(cli);
+    const r = relay;
+    const clientOutput = await new Promise<string>((resolve, reject) => {
+      let out = "";
+      let err = "";
+      const timer = setTimeout(() => reject(r.error ?? new Error(`gnutls-cli timed out; stderr: ${err}`)), 10_000);
+      cli.stderr!.on("data", (d: Buffer) => { err += d.toString("latin1"); });
+      cli.stdout!.on("data", (d: Buffer) => {
+        out += d.toString("latin1");
+        if (out.includes(opts.until)) {
+          clearTimeout(timer);
+          cli.stdin!.end();
+          resolve(out);
+        }
+      });
+      cli.on("exit", (code) => {
+        clearTimeout(timer);
+        reject(r.error ?? new Error(`gnutls-cli exited (${code}) early: ${err}`));
+      });
+      // gnutls-cli reads stdin only once the handshake is done; the pipe buffers meanwhile.
+      for (const line of opts.lines) cli.stdin!.write(line + "\n");
+    });
+    await new Promise((res) => setTimeout(res, 50));
+    if (r.error) throw r.error;
+    return { clientOutput, secrets: { ...keys!, serverRandom: r.serverRandom! } };
+  } finally {
+    relay?.close();
+    for (const c of children) c.kill();
+    rmSync(dir, { recursive: true, force: true });
   }
 }
