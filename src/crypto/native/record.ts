@@ -28,12 +28,12 @@ import {
 } from "node:crypto";
 import { HASH_LENGTH, TLS10 } from "../types.js";
 import {
-  AES_BLOCK, MAX_CIPHERTEXT, MAX_PLAINTEXT, RC4_BASE_INTERVAL, RC4_BASE_LEN, SEQ_LIMIT,
+  AES_BLOCK, MAX_CIPHERTEXT, MAX_PLAINTEXT, RC4_BASE_INTERVAL, SEQ_LIMIT,
   badRecordMac, badState, ctEq, ctLt, explicitIvLength, fragmentTooLong, isCbc, ivNonce, macHeader,
   recordOverflow, seqExhausted, validateRecordState,
   type OpenResult, type RecordProvider, type RecordState,
 } from "../record.js";
-import { rc4CtxFromPosition, rc4CtxPosition, rc4Run, RC4_CTX_LEN } from "../wasm/record.js";
+import { rc4CtxFromPosition, rc4CtxPosition, rc4Run } from "../wasm/record.js";
 
 export interface NativeRecordState {
   readonly portable: Omit<RecordState, "seq" | "cbcResidue" | "rc4">;
@@ -273,6 +273,9 @@ export function nativeOpenRecord(st: NativeRecordState, contentType: number, ver
   return { ok: true, contentType, plaintext: new Uint8Array(plaintext.buffer, plaintext.byteOffset, plaintext.length) };
 }
 
+/** Import is init: a checkpoint's RecordState is a complete description. */
+export const nativeImportRecordState = nativeRecordInit;
+
 export const nativeRecordProvider: RecordProvider<NativeRecordState> = {
   name: "native",
   init: nativeRecordInit,
@@ -281,5 +284,3 @@ export const nativeRecordProvider: RecordProvider<NativeRecordState> = {
   exportState: nativeExportRecordState,
 };
 
-void RC4_BASE_LEN;
-void RC4_CTX_LEN;

@@ -11,7 +11,7 @@
 import { loadCore, type CoreModule } from "./load.js";
 import { TLS10 } from "../types.js";
 import {
-  AES_BLOCK, MAX_CIPHERTEXT, MAX_PLAINTEXT, RC4_BASE_INTERVAL, RC4_BASE_LEN, SEQ_LIMIT,
+  AES_BLOCK, MAX_CIPHERTEXT, MAX_PLAINTEXT, RC4_BASE_INTERVAL, RC4_BASE_LEN,
   badRecordMac, badState, explicitIvLength, fragmentTooLong, isCbc, recordOverflow, seqExhausted,
   validateRecordState, type OpenResult, type RecordCipher, type RecordProvider, type RecordState,
 } from "../record.js";
@@ -175,6 +175,9 @@ export function wasmOpenRecord(st: WasmRecordState, contentType: number, version
   return { ok: true, contentType, plaintext: heap.slice(pt, pt + n) };
 }
 
+/** Import is init: a checkpoint's RecordState is a complete description. */
+export const wasmImportRecordState = wasmRecordInit;
+
 export const wasmRecordProvider: RecordProvider<WasmRecordState> = {
   name: "wasm",
   init: wasmRecordInit,
@@ -183,7 +186,6 @@ export const wasmRecordProvider: RecordProvider<WasmRecordState> = {
   exportState: wasmExportRecordState,
 };
 
-void SEQ_LIMIT;
 
 // --- RC4 for the native provider -------------------------------------------
 
