@@ -3,7 +3,7 @@
 // the error paths: input >= n, corrupted keys tripping the fault check.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { createPrivateKey, generateKeyPairSync, randomBytes } from "node:crypto";
+import { createPrivateKey, generateKeyPairSync, generatePrimeSync, randomBytes } from "node:crypto";
 import type { RsaPrivateKey } from "../../src/crypto/types.js";
 import { generateRsaKey, rsaKeyFromPem, rsaPublicKeyFromPem, rsaPublicOf } from "../../src/crypto/rsa-key.js";
 import { RsaError, wasmRsaPrivate, wasmRsaPublic } from "../../src/crypto/wasm/rsa.js";
@@ -205,4 +205,67 @@ test("PEM keys parse into the byte records and agree with node:crypto", () => {
   assert.equal(b(k.qinv), qi.subarray(qi.findIndex((x) => x !== 0)).toString("hex"));
   const m = randomBelow(k.n);
   assert.equal(b(wasmRsaPrivate(k, wasmRsaPublic(pub, m))), b(m));
+});
+
+// Keys built here from primes of chosen sizes, to reach CRT paths that
+// node:crypto's balanced keys never take: |p| != |q|, and p < q.
+const big = (u: Uint8Array) => BigInt("0x" + (Buffer.from(u).toString("hex") || "0"));
+function bytes(x: bigint): Uint8Array {
+  let h = x.toString(16);
+  if (h.length % 2) h = "0" + h;
+  return new Uint8Array(Buffer.from(h, "hex"));
+}
+function modInverse(a: bigint, m: bigint): bigint {
+  let [r0, r1, s0, s1] = [a % m, m, 1n, 0n];
+  while (r1 !== 0n) {
+    const q = r0 / r1;
+    [r0, r1] = [r1, r0 - q * r1];
+    [s0, s1] = [s1, s0 - q * s1];
+  }
+  if (r0 !== 1n) throw new Error("not invertible");
+  return ((s0 % m) + m) % m;
+}
+function keyFromPrimes(p: bigint, q: bigint, e = 65537n): RsaPrivateKey {
+  const n = p * q;
+  const d = modInverse(e, (p - 1n) * (q - 1n));
+  return {
+    n: bytes(n),
+    e: bytes(e),
+    d: bytes(d),
+    p: bytes(p),
+    q: bytes(q),
+    dp: bytes(d % (p - 1n)),
+    dq: bytes(d % (q - 1n)),
+    qinv: bytes(modInverse(q, p)),
+    bits: n.toString(2).length,
+  };
+}
+const prime = (bits: number) => generatePrimeSync(bits, { bigint: true });
+
+test("unbalanced and swapped primes: wasm agrees with node:crypto", () => {
+  for (const [pb, qb] of [
+    [480, 544],
+    [544, 480],
+    [1000, 1048],
+    [1536, 1536],
+  ] as const) {
+    let k: RsaPrivateKey | undefined;
+    while (!k) {
+      try {
+        k = keyFromPrimes(prime(pb), prime(qb));
+      } catch {
+        // e not invertible mod (p-1)(q-1): draw new primes
+      }
+    }
+    const pub = rsaPublicOf(k);
+    for (let i = 0; i < 3; i++) {
+      const m = randomBelow(k.n);
+      assert.equal(b(wasmRsaPrivate(k, m)), b(nativeRsaPrivate(k, m)), `${pb}/${qb}`);
+      assert.equal(b(wasmRsaPrivate(k, wasmRsaPublic(pub, m))), b(m), `${pb}/${qb} round trip`);
+    }
+    // Also with the roles of p and q exchanged (p < q when p came out larger).
+    const swapped = keyFromPrimes(big(k.q), big(k.p));
+    const m = randomBelow(k.n);
+    assert.equal(b(wasmRsaPrivate(swapped, m)), b(nativeRsaPrivate(k, m)), `${pb}/${qb} swapped`);
+  }
 });
