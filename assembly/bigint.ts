@@ -473,6 +473,19 @@ export function powerOfTwoMod(out: usize, m: usize, k: i32, times: i32): void {
   }
 }
 
+/**
+ * Zeroes this module's work areas (column accumulator, exponentiation table
+ * and temporaries), which hold secret intermediates after an operation.
+ */
+export function wipeWorkAreas(): void {
+  memory.fill(T, 0, 2 * MAX_STRIDE * 8 + 64);
+  memory.fill(TMP, 0, MAX_STRIDE * 4);
+  memory.fill(ACC, 0, MAX_STRIDE * 4);
+  memory.fill(SEL, 0, MAX_STRIDE * 4);
+  memory.fill(TABLE, 0, TABLE_SIZE * CRT_STRIDE * 4);
+  memory.fill(MASKS, 0, TABLE_SIZE * 16);
+}
+
 // ---------------------------------------------------------------------------
 // Exponentiation
 

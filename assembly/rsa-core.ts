@@ -30,7 +30,6 @@ import {
   MAX_CRT_LIMBS,
   stride,
   limbsFor,
-  clearPad,
   zero,
   copy,
   ctEqual,
@@ -48,6 +47,7 @@ import {
   powerOfTwoMod,
   modexpCT,
   modexpPublic,
+  wipeWorkAreas,
 } from "./bigint";
 
 // Result codes shared with the glue (src/crypto/wasm/rsa.ts).
@@ -445,5 +445,5 @@ function wipe(kn: i32): void {
   zero(M2, k);
   zero(X, k);
   zero(W, k);
-  clearPad(Z, kn);
+  wipeWorkAreas();
 }
