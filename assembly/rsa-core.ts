@@ -1,5 +1,5 @@
-// RSA primitives over a prepared key block: RSADP with CRT, base blinding and
-// a fault check (RFC 8017 §5.1.2), and RSAEP (RFC 8017 §5.1.1). Sits between
+// RSA primitives over a prepared key block: RSADP (RFC 8017 §5.1.2) with
+// CRT, base blinding and a fault check, and RSAEP (RFC 8017 §5.1.1). Sits between
 // bigint.ts (arithmetic) and the exports in rsa.ts; the TLS unpadding lives
 // in pkcs1.ts.
 //
@@ -16,7 +16,8 @@
 //   N R2n E  modulus, R^2 mod n, public exponent          (n-size slots)
 //   P Q oneP oneQ R2p R2q R3p R3q DP DQ PM2 QM2 QINVM    (prime-size slots)
 //
-// Blinding (RFC 8017 §5.1.2 note; Kocher 1996). We keep the pair
+// Blinding (Kocher, CRYPTO '96): defence in depth against timing and power
+// analysis on top of the constant-time arithmetic. We keep the pair
 // (A, B) = (r^e, r^-1) mod n and square both after each use, as OpenSSL does;
 // every BLIND_USES operations the glue supplies fresh random bytes for a new
 // r (rsaBlindingRefresh). r^-1 is computed in constant time by Fermat in each
