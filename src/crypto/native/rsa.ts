@@ -47,8 +47,11 @@ export function rsaPublicKeyObject(key: RsaPublicKey): KeyObject {
   return ko;
 }
 
+/** k, the modulus length in bytes (RFC 8017 §2), from n itself. */
 function modulusBytes(key: RsaPublicKey): number {
-  return (key.bits + 7) >> 3;
+  let i = 0;
+  while (i < key.n.length && key.n[i] === 0) i++;
+  return key.n.length - i;
 }
 
 /** Left-pads to k bytes (OpenSSL's RSA_NO_PADDING wants exactly k). */
