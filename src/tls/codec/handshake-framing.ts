@@ -77,6 +77,15 @@ export class HandshakeReassembler {
     return this.queue.length;
   }
 
+  /**
+   * A copy of the handshake bytes received but not yet returned in a message:
+   * what a checkpoint taken between two messages must carry so that a
+   * restored engine can continue the message (docs/tls-engine.md).
+   */
+  peekBuffered(): Uint8Array {
+    return this.queue.peek(this.queue.length);
+  }
+
   /** The plaintext body of one handshake record. */
   push(fragment: Uint8Array): void {
     if (this.failure) throw this.failure;
