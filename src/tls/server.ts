@@ -148,9 +148,12 @@ export class ServerConnection {
   /**
    * Plaintext from the backend, sealed as exactly one record: the relay picks
    * record sizes and clusters them (SSLACC §5.6), so the engine never
-   * re-fragments. Throws on misuse (before the handshake, > 2^14 bytes).
+   * re-fragments. Throws on misuse (before the handshake, > 2^14 bytes);
+   * after the connection closed the data has nowhere to go and is dropped
+   * (backend data racing a client's close_notify).
    */
   send(plaintext: Uint8Array): void {
+    if (this.state.kind === "Closed") return;
     if (this.state.kind !== "Traffic") throw new Error(`send() in state ${this.state.kind}: only after handshake-complete`);
     if (plaintext.length > MAX_PLAINTEXT_LENGTH) throw new RangeError(`send(): ${plaintext.length} bytes exceed one record (2^14)`);
     // The record is a function of the write state of the last checkpoint and
@@ -211,6 +214,11 @@ export class ServerConnection {
     }
     this.queue = keep;
     return out;
+  }
+
+  /** Sequence number of the last checkpoint emitted. */
+  get lastCheckpointSeq(): number {
+    return this.lastSeq;
   }
 
   /** The handshake steps taken, for tests against sequences.ts. */
@@ -836,6 +844,7 @@ export class ServerConnection {
         this.state = { kind: "ExpectFinished", ctx };
         break;
       case "client-finished":
+        this.state = { kind: "ExpectFinished", ctx };
         this.sendServerFinished(ctx, FinishedVerified.fromCheckpoint(s.phase, s.clientVerifyData));
         break;
       case "server-finished":
