@@ -1,11 +1,12 @@
 // A tiny TCP front end for the sans-I/O engine, for interop tests with real
-// clients (Node/OpenSSL, openssl s_client, later curl, gnutls-cli, tstclnt).
+// clients (Node/OpenSSL, openssl s_client, curl, gnutls-cli, NSS tstclnt).
 //
 // One loopback `net` server; per accepted socket one ServerConnection fed
 // with `receive`, whose `transmit` outputs are written to the socket. Every
 // checkpoint is acknowledged at once (a one-node "cluster"), RSA requests are
 // served synchronously with the provider's rsaDecryptPremaster, and the
-// application is an echo (each plaintext record is sent back as one record)
+// application is an echo (each plaintext record is sent back as one record),
+// a minimal HTTP/1.1 responder (for curl: one response, then close_notify)
 // or nothing. Everything the client sent and every backend `send` is recorded
 // in order, so a test can replay the connection into fresh engines.
 import { createHash, X509Certificate } from "node:crypto";
@@ -19,7 +20,14 @@ import { resolveConfig, type TlsServerConfig, type TlsServerConfigInput } from "
 import { ServerConnection, type EngineDeps, type EngineOutput } from "../../src/tls/server.js";
 import { MemorySessionCache, type SessionCache } from "../../src/tls/session-cache.js";
 
-export type HarnessEvent = { readonly t: "recv"; readonly data: Buffer } | { readonly t: "send"; readonly data: Buffer };
+export type HarnessEvent =
+  | { readonly t: "recv"; readonly data: Buffer }
+  | { readonly t: "send"; readonly data: Buffer }
+  /** The application called close() (the HTTP responder after its response). */
+  | { readonly t: "close" };
+
+/** What the harness's backend does with the plaintext it receives. */
+export type HarnessApp = "echo" | "http" | "none";
 
 export interface ConnectionRecord {
   readonly conn: ServerConnection;
@@ -73,7 +81,24 @@ export interface HarnessOptions {
   readonly sessions?: SessionCache;
   /** Random source per connection (index = accept order). */
   readonly random?: (index: number) => (n: number) => Uint8Array;
-  readonly app?: "echo" | "none";
+  readonly app?: HarnessApp;
+}
+
+/** The HTTP responder's per-connection request buffer. */
+const httpRequests = new WeakMap<ServerConnection, { head: string; answered: boolean }>();
+
+/**
+ * A one-request HTTP/1.1 responder: once the request head is complete it
+ * answers 200 with a body naming the request line and the negotiated
+ * connection, as one record, then closes (close_notify, RFC 5246 §7.2.1) —
+ * `Connection: close` tells the client not to reuse the connection.
+ */
+export function httpResponse(requestHead: string): Uint8Array {
+  const requestLine = requestHead.split("\r\n")[0] ?? "";
+  const body = `sslacc engine saw: ${requestLine}\n`;
+  return Buffer.from(
+    `HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
 }
 
 /**
@@ -84,7 +109,7 @@ export interface HarnessOptions {
 export function service(
   conn: ServerConnection,
   rec: { outputs: EngineOutput[]; checkpoints: Checkpoint[]; events?: HarnessEvent[] },
-  opts: { provider: CryptoProvider; keys: ReadonlyMap<string, RsaPrivateKey>; app: "echo" | "none"; write: (b: Uint8Array) => void; end?: () => void },
+  opts: { provider: CryptoProvider; keys: ReadonlyMap<string, RsaPrivateKey>; app: HarnessApp; write: (b: Uint8Array) => void; end?: () => void },
 ): void {
   for (;;) {
     const outs = conn.drain();
@@ -103,6 +128,17 @@ export function service(
           if (opts.app === "echo") {
             rec.events?.push({ t: "send", data: Buffer.from(o.data) });
             conn.send(o.data);
+          } else if (opts.app === "http") {
+            const req = httpRequests.get(conn) ?? { head: "", answered: false };
+            httpRequests.set(conn, req);
+            req.head += Buffer.from(o.data).toString("latin1");
+            if (!req.answered && req.head.includes("\r\n\r\n")) {
+              req.answered = true;
+              const response = httpResponse(req.head);
+              rec.events?.push({ t: "send", data: Buffer.from(response) }, { t: "close" });
+              conn.send(response);
+              conn.close();
+            }
           }
           break;
         case "rsa": {

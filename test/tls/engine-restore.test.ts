@@ -1,7 +1,7 @@
 // Restore equals original (DESIGN.md law 0, SSLACC §5): a real client's byte
 // stream, recorded through the loopback harness, is replayed into an engine
 // with the same injected randomness; then at *every* checkpoint a fresh
-// engine is restored from the mirror's snapshot (folded from the encoded
+// engine is restored from the mirror's snapshot (test/helpers/restore-check.ts) (folded from the encoded
 // checkpoints, so the binary encoding is on the path), fed the client bytes
 // from `clientConsumed` and the same backend sends, and must produce exactly
 // the reference output from `serverWritten` on — without drawing any random
@@ -11,13 +11,9 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import * as tls from "node:tls";
 import { defaultProvider } from "../../src/crypto/provider.js";
-import { decodeCheckpoint, encodeCheckpoint, fold, type Checkpoint, type ConnectionSnapshot } from "../../src/tls/checkpoint.js";
-import { ServerConnection, type EngineDeps } from "../../src/tls/server.js";
-import type { SessionCache } from "../../src/tls/session-cache.js";
-import type { TlsServerConfig } from "../../src/tls/config.js";
-import {
-  seededRandom, service, startEngineServer, testIdentity, type EngineServer, type HarnessEvent,
-} from "../helpers/engine-harness.js";
+import type { EngineDeps } from "../../src/tls/server.js";
+import { seededRandom, startEngineServer, type EngineServer } from "../helpers/engine-harness.js";
+import { foldedPoints, replay, restoreAndCompare } from "../helpers/restore-check.js";
 
 let server: EngineServer | undefined;
 let seedName = "";
@@ -42,106 +38,6 @@ async function clientRun(port: number, opts: tls.ConnectionOptions, bytes: numbe
   });
 }
 
-const keys = new Map([["test", testIdentity().key]]);
-
-/** Random bytes drawn by the reference run, with the last checkpoint emitted before each draw. */
-type Draw = { afterSeq: number; bytes: Uint8Array };
-
-/**
- * A restored engine may draw only what the reference drew after the
- * checkpoint it restores (law 0: anything drawn before travels in it).
- */
-function replayDraws(draws: readonly Draw[], seq: number): (n: number) => Uint8Array {
-  const rest = draws.filter((d) => d.afterSeq >= seq);
-  return (n) => {
-    const d = rest.shift();
-    if (!d || d.bytes.length !== n) throw new Error(`a restored engine drew ${n} random bytes the reference drew before checkpoint ${seq} (law 0)`);
-    return d.bytes;
-  };
-}
-
-interface Reference {
-  readonly transmit: Buffer;
-  /** Per checkpoint: the event during which it was emitted and the client bytes fed through that event. */
-  readonly marks: { cp: Checkpoint; event: number; clientFed: number }[];
-  readonly clientStream: Buffer;
-  readonly draws: Draw[];
-}
-
-function replay(config: TlsServerConfig, deps0: EngineDeps, events: readonly HarnessEvent[]): Reference {
-  const draws: Draw[] = [];
-  const deps: EngineDeps = {
-    ...deps0,
-    random: (n) => {
-      const bytes = deps0.random(n);
-      draws.push({ afterSeq: conn.lastCheckpointSeq, bytes });
-      return bytes;
-    },
-  };
-  const conn = ServerConnection.create(config, deps);
-  const out: Buffer[] = [];
-  const marks: Reference["marks"] = [];
-  let clientFed = 0;
-  const rec = { outputs: [], checkpoints: [] as Checkpoint[] };
-  events.forEach((ev, i) => {
-    if (ev.t === "recv") {
-      conn.receive(ev.data);
-      clientFed += ev.data.length;
-    } else {
-      conn.send(ev.data);
-    }
-    const before = rec.checkpoints.length;
-    service(conn, rec, { provider: deps.provider, keys, app: "none", write: (b) => out.push(Buffer.from(b)) });
-    for (const cp of rec.checkpoints.slice(before)) marks.push({ cp, event: i, clientFed });
-  });
-  const clientStream = Buffer.concat(events.filter((e) => e.t === "recv").map((e) => e.data));
-  return { transmit: Buffer.concat(out), marks, clientStream, draws };
-}
-
-function restoreAndCompare(config: TlsServerConfig, sessions: SessionCache, events: readonly HarnessEvent[], ref: Reference): number {
-  let snapshot: ConnectionSnapshot | undefined;
-  let restores = 0;
-  for (const { cp, event, clientFed } of ref.marks) {
-    // The mirror's view: decoded from the wire format, then folded.
-    const wire = encodeCheckpoint(cp);
-    snapshot = fold(snapshot, decodeCheckpoint(wire));
-    const deps: EngineDeps = { provider: defaultProvider, random: replayDraws(ref.draws, snapshot.seq), now: () => Date.now(), sessions };
-    const conn = ServerConnection.restore(config, deps, snapshot);
-    const out: Buffer[] = [];
-    let firstOffset: number | undefined;
-    const rec = { outputs: [], checkpoints: [] as Checkpoint[] };
-    const io = {
-      provider: defaultProvider, keys, app: "none" as const,
-      write: (b: Uint8Array) => out.push(Buffer.from(b)),
-    };
-    service(conn, rec, io);
-    conn.receive(ref.clientStream.subarray(snapshot.clientConsumed, clientFed));
-    service(conn, rec, io);
-    for (const ev of events.slice(event + 1)) {
-      if (ev.t === "recv") conn.receive(ev.data);
-      else conn.send(ev.data);
-      service(conn, rec, io);
-    }
-    for (const o of rec.outputs as { kind: string; offset?: number }[]) {
-      if (o.kind === "transmit") {
-        firstOffset = o.offset;
-        break;
-      }
-    }
-    const got = Buffer.concat(out);
-    const want = ref.transmit.subarray(snapshot.serverWritten);
-    if (want.length > 0) assert.equal(firstOffset, snapshot.serverWritten, `checkpoint ${snapshot.seq}: first regenerated byte offset`);
-    assert.equal(got.length, want.length, `checkpoint ${snapshot.seq} (${cp.kind} ${cp.kind === "handshake" ? cp.snapshot.phase : cp.direction}): output length`);
-    if (!got.equals(want)) {
-      let i = 0;
-      while (got[i] === want[i]) i++;
-      assert.fail(`checkpoint ${snapshot.seq} (${snapshot.phase}): output differs from byte ${i} (absolute ${snapshot.serverWritten + i})`);
-    }
-    restores++;
-  }
-  return restores;
-}
-
 async function recordAndCheck(name: string, opts: tls.ConnectionOptions, bytes: number, sessionIn?: Buffer): Promise<Buffer | undefined> {
   seedName = name;
   const seedOf = (i: number) => seededRandom(`${name}-${i}`);
@@ -154,7 +50,11 @@ async function recordAndCheck(name: string, opts: tls.ConnectionOptions, bytes: 
   const ref = replay(server.config, deps, rec.events);
   // The replay reproduces what the live connection sent.
   assert.ok(ref.transmit.equals(Buffer.concat(rec.transmitted)), "replay equals the live run");
-  const restores = restoreAndCompare(server.config, server.sessions, rec.events, ref);
+  let restores = 0;
+  for (const point of foldedPoints(ref)) {
+    restoreAndCompare(server.config, server.sessions, rec.events, ref, point);
+    restores++;
+  }
   assert.ok(restores >= (bytes >= 1 << 20 ? 100 : 5), `${restores} restores`);
   return session;
 }
