@@ -10,9 +10,11 @@
 // SubBytes is the Boolean circuit of aes-sbox.ts applied to whole planes. No
 // memory access depends on key or data: constant time.
 //
-// The cost of one pass is the same for one block as for eight, so CBC
-// decryption (parallel) runs eight blocks per pass and CBC encryption (serial,
-// SP 800-38A §6.2) one. Between rounds the planes live in a static 128-byte
+// The cost of one pass is the same for one block as for eight, so this engine
+// does the parallel work: CBC decryption and multi-chain CBC encryption, eight
+// blocks per pass. Serial CBC encryption (SP 800-38A §6.2) would use one lane
+// of eight; it runs on the vector-permute engine (aes-vperm.ts), whose key
+// schedule shares this context. Between rounds the planes live in a static 128-byte
 // buffer (AssemblyScript functions return one value); within a round
 // (aes-sbox.ts + aes-linear.ts) they stay in locals.
 //
@@ -21,14 +23,18 @@
 //   [16, ...)   round keys 0..Nr as bit planes, 128 bytes each (plane b at
 //               +16b, lane k = 0xff if bit b of round key byte k is set), with
 //               0x63 folded into keys 1..Nr (see aes-sbox.ts).
-// The inverse cipher (FIPS-197 §5.3) uses the same keys in reverse order, so
-// this block serves both directions.
+//   [1936, 2192) the vector-permute schedule of aes-vperm.ts (16 x 16 bytes),
+//               written by vpermExpandKey; the single-chain encryption path.
+// The inverse cipher (FIPS-197 §5.3) uses the bit-plane keys in reverse
+// order, so this block serves both directions.
 
 import { addRoundKey } from "./aes-linear";
 import { decLastRound, decRound, encLastRound, encRound, subBytes } from "./aes-sbox";
 
-export const AES_CTX_SIZE: i32 = 16 + 15 * 128;
 const KEYS: usize = 16;
+/** Offset of the vperm schedule: after Nr and the 15 bit-plane round keys. */
+export const VPERM_KEYS: i32 = 16 + 15 * 128;
+export const AES_CTX_SIZE: i32 = VPERM_KEYS + 16 * 16;
 
 /** State planes of the block(s) in flight. */
 const ST: usize = memory.data(128, 16);
@@ -142,15 +148,6 @@ function decryptPlanes(ctx: usize): void {
   decLastRound(ST, ctx + KEYS);
 }
 
-/** Encrypts one block given as a value; the serial path of CBC encryption. */
-// @ts-ignore: decorator
-@inline
-export function encrypt1(ctx: usize, x: v128): v128 {
-  slice1(x, ST);
-  encryptPlanes(ctx);
-  return unslice1(ST);
-}
-
 /** Eight blocks at src (128 bytes) -> dst; src and dst may be equal. */
 export function encrypt8(ctx: usize, src: usize, dst: usize): void {
   transpose8(src, ST);
@@ -214,7 +211,7 @@ export function expandKey(ctx: usize, key: usize, keyLen: i32): void {
   }
   // Unused key slots of AES-128 stay zero so contexts compare byte-equal.
   const used = <usize>KEYS + (<usize>(nr + 1) << 7);
-  memory.fill(ctx + used, 0, <usize>AES_CTX_SIZE - used);
+  memory.fill(ctx + used, 0, <usize>VPERM_KEYS - used);
   wipe();
 }
 

@@ -7,29 +7,27 @@
 // record (RFC 2246 §6.2.3.2), so it is exportable state: a checkpoint is the
 // key plus the residue (STYLE.md §6).
 //
-// Encryption is serial (C_i = E(P_i ^ C_(i-1))): one block per pass of the
-// bitsliced engine. Decryption is parallel (P_i = D(C_i) ^ C_(i-1)): eight
-// blocks per pass. cbcEncryptMulti recovers the parallelism for encryption
+// Encryption is serial (C_i = E(P_i ^ C_(i-1))): it runs on the
+// vector-permute engine (aes-vperm.ts), one block at a time with the whole
+// SIMD width on that block. Decryption is parallel (P_i = D(C_i) ^ C_(i-1)):
+// eight blocks per pass of the bitsliced engine (aes-core.ts). cbcEncryptMulti recovers the parallelism for encryption
 // across independent chains under one key (TLS 1.1+ records each start from
 // their own explicit IV, RFC 4346 §6.2.3.2): one block of each of up to eight
 // chains per pass.
 
-import { encrypt1, encrypt8, decrypt8, wipe } from "./aes-core";
+import { encrypt8, decrypt8, wipe } from "./aes-core";
+import { vpermCbcEncrypt } from "./aes-vperm";
 
 /** Room for eight blocks: the tail of a decryption and its output. */
 const TAIL: usize = memory.data(128, 16);
 const OUT: usize = memory.data(128, 16);
 
-/** SP 800-38A §6.2 CBC encryption of `len` bytes at `data`, in place. */
+/**
+ * SP 800-38A §6.2 CBC encryption of `len` bytes at `data`, in place. The
+ * vector-permute engine keeps no secret in static memory: nothing to wipe.
+ */
 export function cbcEncrypt(ctx: usize, iv: usize, data: usize, len: i32): void {
-  let chain = v128.load(iv);
-  const end = data + <usize>(len & ~15);
-  for (let p = data; p < end; p += 16) {
-    chain = encrypt1(ctx, v128.xor(chain, v128.load(p)));
-    v128.store(p, chain);
-  }
-  v128.store(iv, chain);
-  wipe();
+  vpermCbcEncrypt(ctx, iv, data, len);
 }
 
 /**

@@ -32,8 +32,11 @@ interface CipherExports {
 }
 
 export const AES_BLOCK_LENGTH = 16;
-/** Bytes of the core's AES context (assembly/aes-core.ts: Nr + 15 round keys as bit planes). */
-export const AES_CTX_LENGTH = 1936;
+/**
+ * Bytes of the core's AES context (assembly/aes-core.ts): Nr, 15 round keys as
+ * bit planes (bitsliced engine), 16 key slots of the vector-permute engine.
+ */
+export const AES_CTX_LENGTH = 2192;
 /** Bytes of the core's RC4 context (assembly/rc4.ts). */
 export const RC4_CTX_LENGTH = 272;
 /** Bytes of an RC4 snapshot: S[256], i, j (the context without its offset). */
@@ -42,8 +45,9 @@ const RC4_OFFSET_AT = 264;
 
 /**
  * Scratch layout of this module:
- * [context 2048][8 IVs/residues 128][8 lane descriptors 128][key 256][data ...].
+ * [context CTX_SLOT][8 IVs/residues 128][8 lane descriptors 128][key 256][data ...].
  */
+const CTX_SLOT = Math.ceil(Math.max(AES_CTX_LENGTH, RC4_CTX_LENGTH) / 128) * 128;
 interface Bound {
   x: CipherExports;
   heap: Uint8Array;
@@ -65,15 +69,15 @@ function core(): Bound {
   const c: CoreModule<CipherExports> = loadCore<CipherExports>("sym");
   if (c.exports.aesCtxSize() !== AES_CTX_LENGTH) throw new Error("sym.wasm: AES context size changed; update AES_CTX_LENGTH");
   if (c.exports.rc4CtxSize() !== RC4_CTX_LENGTH) throw new Error("sym.wasm: RC4 context size changed; update RC4_CTX_LENGTH");
-  const data = c.scratch + 2048 + 128 + 128 + 256;
+  const data = c.scratch + CTX_SLOT + 128 + 128 + 256;
   bound = {
     x: c.exports,
     heap: c.heap,
     view: new DataView(c.memory.buffer),
     ctx: c.scratch,
-    iv: c.scratch + 2048,
-    desc: c.scratch + 2048 + 128,
-    key: c.scratch + 2048 + 256,
+    iv: c.scratch + CTX_SLOT,
+    desc: c.scratch + CTX_SLOT + 128,
+    key: c.scratch + CTX_SLOT + 256,
     data,
     chunk: Math.floor((c.scratchSize - (data - c.scratch)) / 128) * 128,
   };
