@@ -1,10 +1,15 @@
 // Micro-benchmark: WASM AES-CBC and RC4 (src/crypto/wasm/cipher.ts, including
 // the copies into and out of scratch) against node:crypto (AES-NI) on 16 KiB
-// messages (and eight 16 KiB chains at once for the multi-chain encryption), interleaved in one process so both see the same machine load.
-// Reports the median of several rounds. RC4 has no node:crypto counterpart in
-// this OpenSSL build, so it is reported alone unless the build has it.
+// messages (and eight 16 KiB chains at once for the multi-chain encryption),
+// interleaved in one process so all see the same machine load. Single-chain
+// CBC encryption (the vector-permute engine, assembly/aes-vperm.ts) is also
+// set against node-forge (pure-JS T-table AES), the baseline of the "10x
+// node-forge" target. Reports the median of several rounds. RC4 has no
+// node:crypto counterpart in this OpenSSL build, so it is reported alone
+// unless the build has it.
 // Run: npm run build && node dist/bench/cipher-micro.js
 import { createCipheriv, createDecipheriv } from "node:crypto";
+import forge from "node-forge";
 import {
   wasmAesKey, wasmCbcDecrypt, wasmCbcEncrypt, wasmCbcEncryptMany, wasmCbcInit, wasmRc4Init, wasmRc4Process,
 } from "../src/crypto/wasm/cipher.js";
@@ -31,17 +36,34 @@ function rate(fn: () => void, bytes = SIZE): number {
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 
-function compare(name: string, wasm: () => void, node?: () => void, bytes = SIZE): void {
+function compare(name: string, wasm: () => void, node?: () => void, bytes = SIZE, forgeRun?: () => void): void {
   rate(wasm, bytes);
   if (node) rate(node, bytes); // warm-up
+  if (forgeRun) rate(forgeRun, bytes);
   const w: number[] = [];
   const n: number[] = [];
+  const f: number[] = [];
   for (let r = 0; r < ROUNDS; r++) {
     w.push(rate(wasm, bytes));
     if (node) n.push(rate(node, bytes));
+    if (forgeRun) f.push(rate(forgeRun, bytes));
   }
   const nodePart = node ? `  node ${median(n).toFixed(0).padStart(5)} MB/s  ratio ${(median(w) / median(n)).toFixed(2)}` : "  node    n/a";
-  console.log(`${name.padEnd(28)} wasm ${median(w).toFixed(0).padStart(5)} MB/s${nodePart}`);
+  const forgePart = forgeRun ? `  forge ${median(f).toFixed(0).padStart(4)} MB/s  wasm/forge ${(median(w) / median(f)).toFixed(1)}` : "";
+  console.log(`${name.padEnd(28)} wasm ${median(w).toFixed(0).padStart(5)} MB/s${nodePart}${forgePart}`);
+}
+
+/** node-forge CBC encryption of whole blocks (no padding), as bench/crypto.ts runs it. */
+function forgeCbcEncrypt(key: Uint8Array, ivBytes: Uint8Array, msg: Uint8Array): () => void {
+  const raw = forge.util.binary.raw;
+  const fkey = raw.encode(key), fiv = raw.encode(ivBytes), fdata = raw.encode(msg);
+  return () => {
+    const c = forge.cipher.createCipher("AES-CBC", fkey);
+    c.start({ iv: fiv });
+    c.update(forge.util.createBuffer(fdata));
+    // finish(pad) takes a padding function (the typings omit it); true = none.
+    (c.finish as unknown as (pad: () => boolean) => boolean)(() => true);
+  };
 }
 
 for (const bits of [128, 256] as const) {
@@ -54,7 +76,7 @@ for (const bits of [128, 256] as const) {
     const c = createCipheriv(alg, key, iv).setAutoPadding(false);
     c.update(data);
     c.final();
-  });
+  }, SIZE, forgeCbcEncrypt(key, iv, data));
   compare(`${alg} decrypt`, () => void wasmCbcDecrypt(dec, ct), () => {
     const d = createDecipheriv(alg, key, iv).setAutoPadding(false);
     d.update(ct);
