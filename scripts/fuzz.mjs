@@ -1,11 +1,13 @@
 #!/usr/bin/env node
-// Long fuzzing runs of the TLS codec: the same properties as the bounded
-// runs in `npm test` (test/tls/fuzz-targets.ts), with many more runs and a
+// Long fuzzing runs of the TLS codec and of the whole engine: the same
+// properties as the bounded runs in `npm test` (test/tls/fuzz-targets.ts,
+// test/tls/fuzz-engine.ts), with many more runs and a
 // fresh random seed each time. The seed is printed first so any failure can
 // be replayed exactly:
 //
 //   npm run build && node scripts/fuzz.mjs                 # every target, 50x the test runs
 //   node scripts/fuzz.mjs --runs 1000000 --target deframer # one target, fixed run count
+//   node scripts/fuzz.mjs --target engine                  # the engine targets only
 //   node scripts/fuzz.mjs --seed 12345                     # replay a seed
 //   node scripts/fuzz.mjs --forever                        # loop with new seeds until a failure
 //
@@ -23,10 +25,11 @@ const { values } = parseArgs({
   },
 });
 
-const { targets } = await import("../dist/test/tls/fuzz-targets.js").catch((e) => {
-  console.error(`cannot load dist/test/tls/fuzz-targets.js - run \`npm run build\` first (${e.message})`);
+const load = (file) => import(`../dist/test/tls/${file}`).catch((e) => {
+  console.error(`cannot load dist/test/tls/${file} - run \`npm run build\` first (${e.message})`);
   process.exit(2);
 });
+const targets = [...(await load("fuzz-targets.js")).targets, ...(await load("fuzz-engine.js")).engineTargets];
 
 const selected = targets.filter((t) => !values.target || t.name.toLowerCase().includes(values.target.toLowerCase()));
 if (selected.length === 0) {
