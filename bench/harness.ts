@@ -22,6 +22,8 @@ export interface Result {
   readonly opsPerSec: number;
   readonly mbPerSec: number | null;
   readonly ratioVsNative: number | null;
+  /** Set by benches that have a pure-JS baseline (node-forge). */
+  readonly ratioVsForge?: number | null;
   readonly samples: readonly number[];
 }
 
@@ -92,15 +94,18 @@ export function round(x: number, digits = 1): number {
 }
 
 export function printTable(results: readonly Result[]): void {
+  const withForge = results.some((r) => r.ratioVsForge !== undefined);
+  const ratio = (x: number | null | undefined) => (x === null || x === undefined ? "-" : x.toFixed(3));
   const rows = results.map((r) => [
     r.primitive,
     r.provider,
     r.size ? String(r.size) : "-",
     r.opsPerSec.toFixed(0),
     r.mbPerSec === null ? "-" : r.mbPerSec.toFixed(1),
-    r.ratioVsNative === null ? "-" : r.ratioVsNative.toFixed(3),
+    ratio(r.ratioVsNative),
+    ...(withForge ? [ratio(r.ratioVsForge)] : []),
   ]);
-  const head = ["primitive", "provider", "size", "ops/s", "MB/s", "vs native"];
+  const head = ["primitive", "provider", "size", "ops/s", "MB/s", "vs native", ...(withForge ? ["vs forge"] : [])];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");
   console.log(line(head));
