@@ -159,7 +159,14 @@ export class ServerConnection {
     // The record is a function of the write state of the last checkpoint and
     // of plaintext the backend will send again after a failover (law 2), so
     // it only waits for the handshake checkpoint, not for its own delta.
-    this.transmitRecord(ContentType.application_data, plaintext, this.handshakeSeq);
+    try {
+      this.transmitRecord(ContentType.application_data, plaintext, this.handshakeSeq);
+    } catch (e) {
+      // RFC 5246 §6.1: the write sequence number is spent. That is no misuse
+      // by the caller (it cannot know), so close rather than throw.
+      if (isSeqExhausted(e)) return this.finish("sequence_exhausted", undefined, e.message);
+      throw e;
+    }
     this.emitDelta("write");
   }
 
@@ -680,8 +687,12 @@ export class ServerConnection {
     }
     try {
       this.sendAlert(AlertLevel.fatal, alert, this.lastSeq);
-    } catch {
-      // A record we cannot seal (exhausted sequence numbers): close without it.
+    } catch (e2) {
+      // RFC 5246 §6.1: our write sequence number is spent (e.g. answering a
+      // close_notify at 2^64-1): no alert can be sealed, so close without one,
+      // saying so; no fatal alert was sent, so the session stays resumable.
+      if (isSeqExhausted(e2)) return this.finish("sequence_exhausted", undefined, e === e2 ? detail : `${detail}; ${e2.message}`);
+      // Any other failure to seal: close without the alert (never throw out of receive).
     }
     this.invalidateSession();
     this.finish("fatal_alert_sent", alertDescriptionName(alert), detail);
@@ -873,6 +884,10 @@ function newContext(hs: Negotiated, transcript: Transcript): HandshakeContext {
     hs, transcript, encryptedPremaster: null, random46: null, masterSecret: null, pendingRead: null, pendingWrite: null,
     clientVerifyData: null, serverVerifyData: null,
   };
+}
+
+function isSeqExhausted(e: unknown): e is RecordError {
+  return e instanceof RecordError && e.code === "seq_exhausted";
 }
 
 function encodeBody(body: (w: Writer) => void): Uint8Array {

@@ -83,7 +83,12 @@ export class FinishedVerified {
   }
 }
 
-export type CloseReason = "close_notify" | "fatal_alert_sent" | "fatal_alert_received";
+/**
+ * Why a connection closed. `sequence_exhausted`: our write sequence number
+ * reached 2^64-1 (RFC 5246 §6.1 forbids wrapping and we do not renegotiate),
+ * so not even a close_notify can be sealed; the session stays resumable.
+ */
+export type CloseReason = "close_notify" | "fatal_alert_sent" | "fatal_alert_received" | "sequence_exhausted";
 
 export type HandshakeState =
   | { readonly kind: "ExpectClientHello" }
