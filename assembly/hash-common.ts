@@ -50,3 +50,69 @@ export function countOffset(cvWords: i32): usize {
 export function bufferOffset(cvWords: i32): usize {
   return <usize>((cvWords << 2) + 8);
 }
+
+/** One compression of a 64-byte block into the chaining value at `h`. */
+export type Compress = (h: usize, block: usize) => void;
+
+/**
+ * Merkle–Damgård buffering shared by the three hashes: absorbs `len` bytes
+ * at `data` (any alignment) into the context laid out as above. Lengths are
+ * public, so branching on them is fine. Whole blocks are compressed straight
+ * from the caller's memory; the indirect call costs a few cycles per 64-byte
+ * block, nothing beside a compression.
+ */
+export function mdUpdate(ctx: usize, cvWords: i32, compress: Compress, data: usize, len: i32): void {
+  if (len <= 0) return;
+  const countAt = ctx + countOffset(cvWords);
+  const buf = ctx + bufferOffset(cvWords);
+  const count = load<u64>(countAt);
+  store<u64>(countAt, count + <u64>len);
+  const used = <i32>(count & 63);
+  if (used != 0) {
+    const take = min(BLOCK_LEN - used, len);
+    memory.copy(buf + used, data, take);
+    data += take;
+    len -= take;
+    if (used + take < BLOCK_LEN) return;
+    compress(ctx, buf);
+    // Keep the block canonical: buffer bytes past count mod 64 are zero, so
+    // equal streams export equal bytes however they were split.
+    memory.fill(buf, 0, BLOCK_LEN);
+  }
+  while (len >= BLOCK_LEN) {
+    compress(ctx, data);
+    data += BLOCK_LEN;
+    len -= BLOCK_LEN;
+  }
+  if (len > 0) memory.copy(buf, data, len);
+}
+
+/**
+ * The final padding all three share (RFC 1321 §3.1-3.2, FIPS 180-4 §5.1.1):
+ * 0x80, zeros to 56 mod 64, then the 64-bit message length in bits — little-
+ * endian for MD5, big-endian for SHA. Leaves the final chaining value in the
+ * context; the context is spent afterwards.
+ */
+export function mdPad(ctx: usize, cvWords: i32, compress: Compress, bigEndianLength: bool): void {
+  const count = load<u64>(ctx + countOffset(cvWords));
+  const buf = ctx + bufferOffset(cvWords);
+  let used = <i32>(count & 63);
+  store<u8>(buf + used, 0x80);
+  used++;
+  if (used > 56) {
+    memory.fill(buf + used, 0, BLOCK_LEN - used);
+    compress(ctx, buf);
+    used = 0;
+  }
+  memory.fill(buf + used, 0, 56 - used);
+  const bits = count << 3;
+  store<u64>(buf, bigEndianLength ? bswap<u64>(bits) : bits, 56);
+  compress(ctx, buf);
+}
+
+/** The chaining value as a big-endian digest of `words` words (SHA-1, SHA-256). */
+export function storeBigEndianWords(ctx: usize, out: usize, words: i32): void {
+  for (let i: usize = 0; i < <usize>(words << 2); i += 4) {
+    store<u32>(out + i, bswap<u32>(load<u32>(ctx + i)));
+  }
+}

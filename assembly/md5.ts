@@ -9,7 +9,7 @@
 //   ctx + 0   A, B, C, D (RFC 1321 §3.3), u32 each, little-endian in memory
 //   ctx + 16  total byte count, u64 little-endian
 //   ctx + 24  64-byte partial block
-import { countOffset, bufferOffset } from "./hash-common";
+import { countOffset, bufferOffset, mdPad, mdUpdate } from "./hash-common";
 
 const CV_WORDS: i32 = 4;
 const COUNT: usize = countOffset(CV_WORDS);
@@ -135,28 +135,7 @@ export function md5Compress(h: usize, block: usize): void {
 
 /** Absorbs `len` bytes at `data` (any alignment); lengths are public. */
 export function md5Update(ctx: usize, data: usize, len: i32): void {
-  if (len <= 0) return;
-  const count = load<u64>(ctx + COUNT);
-  store<u64>(ctx + COUNT, count + <u64>len);
-  const buf = ctx + BUF;
-  let used = <i32>(count & 63);
-  if (used != 0) {
-    const take = min(64 - used, len);
-    memory.copy(buf + used, data, take);
-    data += take;
-    len -= take;
-    if (used + take < 64) return;
-    md5Compress(ctx, buf);
-    // Keep the block canonical: buffer bytes past count mod 64 are zero, so
-    // equal streams export equal bytes however they were split.
-    memory.fill(buf, 0, 64);
-  }
-  while (len >= 64) {
-    md5Compress(ctx, data);
-    data += 64;
-    len -= 64;
-  }
-  if (len > 0) memory.copy(buf, data, len);
+  mdUpdate(ctx, CV_WORDS, md5Compress, data, len);
 }
 
 /**
@@ -165,18 +144,6 @@ export function md5Update(ctx: usize, data: usize, len: i32): void {
  * context is spent afterwards.
  */
 export function md5Final(ctx: usize, out: usize): void {
-  const count = load<u64>(ctx + COUNT);
-  const buf = ctx + BUF;
-  let used = <i32>(count & 63);
-  store<u8>(buf + used, 0x80);
-  used++;
-  if (used > 56) {
-    memory.fill(buf + used, 0, 64 - used);
-    md5Compress(ctx, buf);
-    used = 0;
-  }
-  memory.fill(buf + used, 0, 56 - used);
-  store<u64>(buf, count << 3, 56);
-  md5Compress(ctx, buf);
+  mdPad(ctx, CV_WORDS, md5Compress, false);
   memory.copy(out, ctx, 16);
 }

@@ -9,7 +9,7 @@
 //   ctx + 0   H0..H7, u32 each (little-endian in memory)
 //   ctx + 32  total byte count, u64 little-endian
 //   ctx + 40  64-byte partial block
-import { countOffset, bufferOffset } from "./hash-common";
+import { countOffset, bufferOffset, mdPad, mdUpdate, storeBigEndianWords } from "./hash-common";
 
 const CV_WORDS: i32 = 8;
 const COUNT: usize = countOffset(CV_WORDS);
@@ -214,29 +214,7 @@ export function sha256Compress(h: usize, block: usize): void {
 
 /** Absorbs `len` bytes at `data` (any alignment). Lengths are public: branching on them is fine. */
 export function sha256Update(ctx: usize, data: usize, len: i32): void {
-  if (len <= 0) return;
-  const count = load<u64>(ctx + COUNT);
-  store<u64>(ctx + COUNT, count + <u64>len);
-  const buf = ctx + BUF;
-  let used = <i32>(count & 63);
-  if (used != 0) {
-    const take = min(64 - used, len);
-    memory.copy(buf + used, data, take);
-    data += take;
-    len -= take;
-    if (used + take < 64) return;
-    sha256Compress(ctx, buf);
-    // Keep the block canonical: buffer bytes past count mod 64 are zero, so
-    // equal streams export equal bytes however they were split.
-    memory.fill(buf, 0, 64);
-  }
-  // Whole blocks straight from the caller's memory, no copy.
-  while (len >= 64) {
-    sha256Compress(ctx, data);
-    data += 64;
-    len -= 64;
-  }
-  if (len > 0) memory.copy(buf, data, len);
+  mdUpdate(ctx, CV_WORDS, sha256Compress, data, len);
 }
 
 /**
@@ -245,20 +223,6 @@ export function sha256Update(ctx: usize, data: usize, len: i32): void {
  * is spent afterwards; copy it first to keep hashing (the glue does).
  */
 export function sha256Final(ctx: usize, out: usize): void {
-  const count = load<u64>(ctx + COUNT);
-  const buf = ctx + BUF;
-  let used = <i32>(count & 63);
-  store<u8>(buf + used, 0x80);
-  used++;
-  if (used > 56) {
-    memory.fill(buf + used, 0, 64 - used);
-    sha256Compress(ctx, buf);
-    used = 0;
-  }
-  memory.fill(buf + used, 0, 56 - used);
-  store<u64>(buf, bswap<u64>(count << 3), 56);
-  sha256Compress(ctx, buf);
-  for (let i: usize = 0; i < 32; i += 4) {
-    store<u32>(out + i, bswap<u32>(load<u32>(ctx + i)));
-  }
+  mdPad(ctx, CV_WORDS, sha256Compress, true);
+  storeBigEndianWords(ctx, out, CV_WORDS);
 }
