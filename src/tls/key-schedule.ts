@@ -12,24 +12,18 @@ import type { CryptoProvider } from "../crypto/provider.js";
 import type { RecordState } from "../crypto/record.js";
 import type { ProtocolVersion } from "../crypto/types.js";
 import { keyBlockIvLength, TLS_VERIFY_DATA_LENGTH, type CipherSuite } from "./codec/index.js";
+import { concatBytes } from "../bytes.js";
 
 export const MASTER_SECRET_LENGTH = 48;
 
 type Prf = Pick<CryptoProvider, "prf">;
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a, 0);
-  out.set(b, a.length);
-  return out;
-}
 
 /**
  * RFC 5246 §8.1: master_secret = PRF(pre_master_secret, "master secret",
  * ClientHello.random + ServerHello.random)[0..47].
  */
 export function masterSecret(p: Prf, version: number, premaster: Uint8Array, clientRandom: Uint8Array, serverRandom: Uint8Array): Uint8Array {
-  return p.prf(version, premaster, "master secret", concat(clientRandom, serverRandom), MASTER_SECRET_LENGTH);
+  return p.prf(version, premaster, "master secret", concatBytes(clientRandom, serverRandom), MASTER_SECRET_LENGTH);
 }
 
 /**
@@ -62,7 +56,7 @@ export function keyBlock(p: Prf, version: number, suite: CipherSuite, master: Ui
   const mac = suite.macLength;
   const key = suite.keyLength;
   const iv = keyBlockIvLength(suite, version);
-  const block = p.prf(version, master, "key expansion", concat(serverRandom, clientRandom), 2 * (mac + key + iv));
+  const block = p.prf(version, master, "key expansion", concatBytes(serverRandom, clientRandom), 2 * (mac + key + iv));
   let at = 0;
   const take = (n: number) => block.slice(at, (at += n));
   const clientMacKey = take(mac);

@@ -35,6 +35,7 @@ import { positionAfter, SEQUENCES, type Actor, type HandshakePhase, type Message
 import type { SessionCache } from "./session-cache.js";
 import { FinishedVerified, type CloseReason, type HandshakeContext, type HandshakeState, type Negotiated } from "./states.js";
 import { Transcript } from "./transcript.js";
+import { concatBytes } from "../bytes.js";
 
 export interface EngineDeps {
   readonly provider: CryptoProvider;
@@ -748,14 +749,14 @@ export class ServerConnection {
 
   /** Handshake messages coalesced into as few records as 2^14 allows (RFC 5246 §6.2.1). */
   private transmitHandshake(msgs: Uint8Array[], after: number): void {
-    const all = msgs.length === 1 ? msgs[0]! : concatAll(msgs);
+    const all = msgs.length === 1 ? msgs[0]! : concatBytes(...msgs);
     const records = fragmentPlaintext(all).map((f) => {
       const version = this.recordVersion();
       return this.writeState !== null
         ? this.deps.provider.record.seal(this.writeState, ContentType.handshake, version, f)
         : encodeRecord(ContentType.handshake, version, f);
     });
-    const data = records.length === 1 ? records[0]! : concatAll(records);
+    const data = records.length === 1 ? records[0]! : concatBytes(...records);
     this.push({ kind: "transmit", data, offset: this.serverWritten }, after);
     this.serverWritten += data.length;
   }
@@ -894,16 +895,6 @@ function encodeBody(body: (w: Writer) => void): Uint8Array {
   const w = new Writer(16);
   body(w);
   return w.finish();
-}
-
-function concatAll(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 function exhaustive(x: never): never {

@@ -10,6 +10,7 @@
 import { hashState } from "../crypto/provider.js";
 import type { HashAlg } from "../crypto/types.js";
 import { ProtocolVersion } from "./codec/index.js";
+import { concatBytes } from "../bytes.js";
 
 /** Which hashes a version's transcript keeps. */
 export function transcriptHashes(version: number): readonly HashAlg[] {
@@ -53,25 +54,12 @@ export class Transcript {
    */
   digest(): Uint8Array {
     const parts = this.algs.map((a, i) => hashState.digest(a, this.states[i]!));
-    if (parts.length === 1) return parts[0]!;
-    const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-    let at = 0;
-    for (const p of parts) {
-      out.set(p, at);
-      at += p.length;
-    }
-    return out;
+    return parts.length === 1 ? parts[0]! : concatBytes(...parts);
   }
 
   /** The flat hash states, concatenated in `transcriptHashes` order. */
   exportState(): Uint8Array {
     const parts = this.algs.map((a, i) => hashState.exportState(a, this.states[i]!));
-    const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-    let at = 0;
-    for (const p of parts) {
-      out.set(p, at);
-      at += p.length;
-    }
-    return out;
+    return concatBytes(...parts);
   }
 }

@@ -15,6 +15,7 @@
 // so exporting it is a copy, and importing is a length check and a copy.
 import { HASH_LENGTH, SSL3, TLS10, TLS12, type HashAlg } from "../types.js";
 import { loadCore, type CoreModule } from "./load.js";
+import { concatBytes } from "../../bytes.js";
 
 /** The core's algorithm ids (assembly/hash-common.ts). */
 export const HASH_ALG_ID: Readonly<Record<HashAlg, number>> = { md5: 1, sha1: 2, sha256: 3 };
@@ -245,7 +246,7 @@ export function wasmPrf(version: number, secret: Uint8Array, label: string | Uin
   } else if (version < TLS10) {
     throw new RangeError(`no PRF for protocol version 0x${version.toString(16)}`);
   }
-  const ls = ssl3 ? seed : concat(lab, seed);
+  const ls = ssl3 ? seed : concatBytes(lab, seed);
   const secretAt = b.data;
   const lsAt = secretAt + secret.length;
   const outAt = lsAt + ls.length;
@@ -258,11 +259,4 @@ export function wasmPrf(version: number, secret: Uint8Array, label: string | Uin
   const out = b.heap.slice(outAt, outAt + length);
   b.heap.fill(0, secretAt, outAt + length);
   return out;
-}
-
-function concat(a: Uint8Array, c: Uint8Array): Uint8Array {
-  const r = new Uint8Array(a.length + c.length);
-  r.set(a, 0);
-  r.set(c, a.length);
-  return r;
 }
