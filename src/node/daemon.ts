@@ -1,0 +1,475 @@
+// The main thread of a node: the node's "TCP stack" and bucket dispatcher
+// (DESIGN.md "Shape of one node", kernel transport).
+//
+//   client socket ──data──> keep (until a checkpoint says consumed) ──> shard owning the bucket
+//   backend socket ─data──> keep ──────────────────────────────────────> same shard
+//   shard batch ──> checkpoint: fold into the store, trim kept input
+//               ──> bytes: write what was not written yet (forward-ACK rule, SSLACC §4.6)
+//               ──> rsa: RSA pool (piscina) ──> result back to the owning shard
+//   shard dies ──> respawn it, restore each of its connections from the store,
+//                  replay kept input (SSLACC §4.8 cases 1-5 become replays here)
+//
+// The main thread runs no TLS: everything here survives a shard crash, and
+// nothing a shard holds is needed after one.
+import { X509Certificate } from "node:crypto";
+import { EventEmitter } from "node:events";
+import { connect, createServer, isIP, type Server, type Socket } from "node:net";
+import { Worker } from "node:worker_threads";
+import { rsaKeyFromPem } from "../crypto/rsa-key.js";
+import { RsaPool, type RsaProviderName } from "../crypto/rsa-pool.js";
+import { decodeRelayCheckpoint, encodeRelaySnapshot, foldRelay, type RelaySnapshot } from "../relay/checkpoint.js";
+import { BucketMap, bucketOf, SourcePorts, type Endpoint } from "./buckets.js";
+import type { ShardInit, ShardItem, ToMain, ToShard } from "./messages.js";
+
+export interface DaemonOptions {
+  readonly listen: Endpoint;
+  readonly backend: Endpoint;
+  readonly certPem: string;
+  readonly keyPem: string;
+  readonly shards: number;
+  readonly rsaWorkers: number;
+  readonly rsaProvider: RsaProviderName;
+  /** Largest backend→client record plaintext (default 2^14). */
+  readonly maxRecord?: number;
+  readonly log?: (line: string) => void;
+}
+
+export interface CheckpointInfo {
+  readonly conn: number;
+  readonly shard: number;
+  readonly seq: number;
+  readonly phase: string;
+  readonly snapshot: RelaySnapshot;
+}
+
+export interface DaemonCounters {
+  accepted: number;
+  closed: number;
+  handshakes: number;
+  resumed: number;
+  checkpoints: number;
+  shardRestarts: number;
+  restoredConnections: number;
+  rsaRequests: number;
+  duplicateBytesDropped: number;
+  backendPortFallbacks: number;
+  connErrors: number;
+  bytesFromClients: number;
+  bytesToClients: number;
+}
+
+interface Kept {
+  readonly offset: number;
+  readonly data: Buffer;
+}
+
+interface Conn {
+  readonly id: number;
+  readonly bucket: number;
+  readonly client: Socket;
+  backend: Socket | null;
+  backendState: "none" | "connecting" | "connected" | "failed";
+  readonly clientIn: Kept[];
+  clientInEnd: number;
+  clientEof: number | null;
+  readonly backendIn: Kept[];
+  backendInEnd: number;
+  backendEof: number | null;
+  clientWritten: number;
+  backendWritten: number;
+  snapshot: RelaySnapshot | undefined;
+  /** Restores so far: RSA results of an earlier incarnation are dropped. */
+  epoch: number;
+  phase: string;
+}
+
+interface Slot {
+  readonly index: number;
+  worker: Worker;
+  ready: boolean;
+  /** Messages for a worker that is starting (a respawn): sent in order on `ready`. */
+  pending: { m: ToShard; transfer: ArrayBuffer[] }[];
+}
+
+const KEY_ID = "default";
+const PORT_TRIES = 8;
+
+export class Daemon extends EventEmitter {
+  readonly counters: DaemonCounters = {
+    accepted: 0, closed: 0, handshakes: 0, resumed: 0, checkpoints: 0, shardRestarts: 0, restoredConnections: 0,
+    rsaRequests: 0, duplicateBytesDropped: 0, backendPortFallbacks: 0, connErrors: 0, bytesFromClients: 0, bytesToClients: 0,
+  };
+  private readonly conns = new Map<number, Conn>();
+  private readonly slots: Slot[] = [];
+  private readonly buckets: BucketMap;
+  private readonly pool: RsaPool;
+  private readonly server: Server;
+  private readonly ports: SourcePorts;
+  private readonly localAddress: string | undefined;
+  private readonly init: Omit<ShardInit, "shard">;
+  private nextConn = 1;
+  private stopping = false;
+  private address: Endpoint | null = null;
+
+  constructor(private readonly opts: DaemonOptions) {
+    super();
+    // The certificate must be one the key signs for: fail at start, not per handshake.
+    const x509 = new X509Certificate(opts.certPem);
+    const key = rsaKeyFromPem(opts.keyPem);
+    this.buckets = new BucketMap(opts.shards);
+    this.pool = new RsaPool({ keys: { [KEY_ID]: key }, provider: opts.rsaProvider, threads: opts.rsaWorkers });
+    if (x509.publicKey.asymmetricKeyType !== "rsa") throw new Error("certificate: only RSA certificates are supported (static RSA key exchange)");
+    this.init = { certPem: opts.certPem, keyId: KEY_ID, provider: "default", ...(opts.maxRecord !== undefined && { maxRecord: opts.maxRecord }) };
+    // SSLACC §4.5: bind the backend leg to a port in the client's bucket.
+    // With a loopback backend the local address is known; otherwise the OS
+    // picks it and the hash uses the wildcard (the bucket may then differ:
+    // harmless on one node, fixed by the clustered-TCP transport).
+    this.localAddress = isLoopback(opts.backend.address) ? (isIP(opts.backend.address) === 6 ? "::1" : "127.0.0.1") : undefined;
+    this.ports = new SourcePorts(this.localAddress ?? "0.0.0.0", opts.backend);
+    this.server = createServer({ allowHalfOpen: true, noDelay: true }, (s) => this.accept(s));
+  }
+
+  private log(line: string): void {
+    this.opts.log?.(line);
+  }
+
+  async start(): Promise<Endpoint> {
+    for (let i = 0; i < this.opts.shards; i++) this.slots.push(this.spawn(i));
+    await Promise.all(this.slots.map((s) => new Promise<void>((resolve, reject) => {
+      s.worker.once("message", () => resolve());
+      s.worker.once("error", reject);
+    })));
+    await new Promise<void>((resolve, reject) => {
+      this.server.once("error", reject);
+      this.server.listen(this.opts.listen.port, this.opts.listen.address, () => resolve());
+    });
+    const a = this.server.address();
+    if (a === null || typeof a === "string") throw new Error("listen: no address");
+    this.address = { address: a.address, port: a.port };
+    return this.address;
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await new Promise<void>((r) => {
+      this.server.close(() => r());
+      for (const c of this.conns.values()) {
+        c.client.destroy();
+        c.backend?.destroy();
+      }
+    });
+    await Promise.all(this.slots.map((s) => s.worker.terminate()));
+    await this.pool.close();
+  }
+
+  // --- shards ------------------------------------------------------------------------
+
+  private spawn(index: number): Slot {
+    const init: ShardInit = { ...this.init, shard: index };
+    const worker = new Worker(new URL("../shard/shard.js", import.meta.url), { workerData: init });
+    const slot: Slot = this.slots[index] ?? { index, worker, ready: false, pending: [] };
+    slot.worker = worker;
+    slot.ready = false;
+    worker.on("message", (m: ToMain) => {
+      if (slot.worker !== worker) return; // a dead incarnation
+      this.fromShard(slot, m);
+    });
+    worker.on("error", (e) => this.log(`shard ${index} failed: ${e.message}`));
+    worker.on("exit", (code) => {
+      if (slot.worker !== worker || this.stopping) return;
+      this.shardDied(slot, code);
+    });
+    return slot;
+  }
+
+  /**
+   * A shard died: respawn it in place and hand it every connection of its
+   * buckets, restored from the store; kept input is replayed after the
+   * restore (queued until the new worker is ready).
+   */
+  private shardDied(slot: Slot, code: number): void {
+    this.counters.shardRestarts++;
+    this.log(`shard ${slot.index} exited (code ${code}); respawning and restoring its connections`);
+    slot.pending = [];
+    this.spawn(slot.index);
+    for (const c of this.conns.values()) {
+      if (this.buckets.shardOf(c.bucket) !== slot.index) continue;
+      this.restore(c);
+    }
+    this.emit("shard-restarted", slot.index);
+  }
+
+  private restore(c: Conn): void {
+    this.counters.restoredConnections++;
+    c.epoch++;
+    const snapshot = c.snapshot ? encodeRelaySnapshot(c.snapshot) : null;
+    this.send(c, { t: "restore", conn: c.id, snapshot }, snapshot ? [snapshot.buffer as ArrayBuffer] : []);
+    if (c.backendState === "connected") this.send(c, { t: "backend-connected", conn: c.id });
+    if (c.backendState === "failed") this.send(c, { t: "backend-failed", conn: c.id, reason: "backend gone" });
+    for (const k of c.clientIn) this.sendData(c, "client", k);
+    if (c.clientEof !== null) this.send(c, { t: "client-end", conn: c.id, offset: c.clientEof });
+    for (const k of c.backendIn) this.sendData(c, "backend", k);
+    if (c.backendEof !== null) this.send(c, { t: "backend-end", conn: c.id, offset: c.backendEof });
+  }
+
+  private send(c: Conn, m: ToShard, transfer: ArrayBuffer[] = []): void {
+    const slot = this.slots[this.buckets.shardOf(c.bucket)]!;
+    if (slot.ready) slot.worker.postMessage(m, transfer);
+    else slot.pending.push({ m, transfer });
+  }
+
+  private sendData(c: Conn, side: "client" | "backend", k: Kept): void {
+    // The main thread keeps its copy (law 2); the shard gets its own.
+    const data = new Uint8Array(k.data);
+    this.send(c, { t: side, conn: c.id, offset: k.offset, data }, [data.buffer]);
+  }
+
+  private fromShard(slot: Slot, m: ToMain): void {
+    switch (m.t) {
+      case "ready":
+        slot.ready = true;
+        for (const p of slot.pending.splice(0)) slot.worker.postMessage(p.m, p.transfer);
+        return;
+      case "batch": {
+        const c = this.conns.get(m.conn);
+        if (!c) return;
+        for (const item of m.items) {
+          if (!this.conns.has(c.id)) return;
+          this.item(c, slot, item);
+        }
+        return;
+      }
+      case "conn-error": {
+        this.counters.connErrors++;
+        this.log(`connection ${m.conn}: ${m.message}`);
+        const c = this.conns.get(m.conn);
+        c?.client.destroy();
+        c?.backend?.destroy();
+        return;
+      }
+      default:
+        exhaustive(m);
+    }
+  }
+
+  private item(c: Conn, slot: Slot, it: ShardItem): void {
+    switch (it.k) {
+      case "checkpoint": {
+        // The store of a one-node "cluster": fold, then trim what is consumed (law 2).
+        c.snapshot = foldRelay(c.snapshot, decodeRelayCheckpoint(it.bytes));
+        this.counters.checkpoints++;
+        const f = c.snapshot.fields;
+        trim(c.clientIn, f.clientConsumed);
+        trim(c.backendIn, f.backendConsumed);
+        c.phase = c.snapshot.engine.phase;
+        this.emit("checkpoint", { conn: c.id, shard: slot.index, seq: it.seq, phase: c.phase, snapshot: c.snapshot } satisfies CheckpointInfo);
+        return;
+      }
+      case "client": {
+        const n = this.writeOnce(it.data, it.offset, c.clientWritten, "client", c);
+        if (n === null) return;
+        c.clientWritten += n.length;
+        this.counters.bytesToClients += n.length;
+        if (n.length > 0 && !c.client.destroyed) c.client.write(n);
+        return;
+      }
+      case "backend": {
+        const n = this.writeOnce(it.data, it.offset, c.backendWritten, "backend", c);
+        if (n === null) return;
+        c.backendWritten += n.length;
+        if (n.length > 0 && c.backend && !c.backend.destroyed) c.backend.write(n);
+        return;
+      }
+      case "rsa": {
+        this.counters.rsaRequests++;
+        const epoch = c.epoch;
+        this.pool.decryptPremaster(it.keyId, it.ciphertext, it.clientVersion, it.random46).then(
+          (premaster) => {
+            if (this.conns.get(c.id) !== c || c.epoch !== epoch) return; // restored since: it asks again
+            this.send(c, { t: "rsa-done", conn: c.id, id: it.id, premaster }, [premaster.buffer as ArrayBuffer]);
+          },
+          (e: Error) => {
+            this.log(`connection ${c.id}: RSA failed: ${e.message}`);
+            c.client.destroy();
+          },
+        );
+        return;
+      }
+      case "connect-backend":
+        this.connectBackend(c);
+        return;
+      case "end-client":
+        if (!c.client.destroyed) c.client.end();
+        return;
+      case "end-backend":
+        if (c.backend && !c.backend.destroyed) c.backend.end();
+        return;
+      case "handshake-complete":
+        this.counters.handshakes++;
+        if (it.resumed) this.counters.resumed++;
+        return;
+      case "closed":
+        if (it.reason !== "close_notify") this.log(`connection ${c.id}: ${it.reason} ${it.alert ?? ""} ${it.detail ?? ""}`.trim());
+        return;
+      default:
+        exhaustive(it);
+    }
+  }
+
+  /** SSLACC §4.6 forward-ACK rule: regenerated output already written is dropped; a gap is a bug. */
+  private writeOnce(data: Uint8Array, offset: number, written: number, side: string, c: Conn): Uint8Array | null {
+    if (offset > written) {
+      this.log(`connection ${c.id}: ${side} output at ${offset} but ${written} written: a gap; closing`);
+      c.client.destroy();
+      c.backend?.destroy();
+      return null;
+    }
+    const skip = written - offset;
+    if (skip > 0) this.counters.duplicateBytesDropped += Math.min(skip, data.length);
+    return skip >= data.length ? new Uint8Array(0) : skip > 0 ? data.subarray(skip) : data;
+  }
+
+  // --- sockets -------------------------------------------------------------------------
+
+  private accept(s: Socket): void {
+    if (!s.remoteAddress || s.remotePort === undefined || !s.localAddress || s.localPort === undefined) {
+      s.destroy();
+      return;
+    }
+    this.counters.accepted++;
+    const c: Conn = {
+      id: this.nextConn++,
+      bucket: bucketOf({ address: s.remoteAddress, port: s.remotePort }, { address: s.localAddress, port: s.localPort }),
+      client: s, backend: null, backendState: "none",
+      clientIn: [], clientInEnd: 0, clientEof: null, backendIn: [], backendInEnd: 0, backendEof: null,
+      clientWritten: 0, backendWritten: 0, snapshot: undefined, epoch: 0, phase: "new",
+    };
+    this.conns.set(c.id, c);
+    this.send(c, { t: "open", conn: c.id });
+    s.on("data", (d: Buffer) => {
+      const k = { offset: c.clientInEnd, data: d };
+      c.clientInEnd += d.length;
+      this.counters.bytesFromClients += d.length;
+      c.clientIn.push(k);
+      this.sendData(c, "client", k);
+    });
+    s.on("end", () => {
+      c.clientEof = c.clientInEnd;
+      this.send(c, { t: "client-end", conn: c.id, offset: c.clientEof });
+    });
+    s.on("error", () => {});
+    s.on("close", () => this.forget(c));
+    this.emit("accept", c.id);
+  }
+
+  private forget(c: Conn): void {
+    if (this.conns.get(c.id) !== c) return;
+    this.conns.delete(c.id);
+    this.counters.closed++;
+    c.backend?.destroy();
+    // SSLACC §4.10: the state is destroyed on the store with the connection.
+    this.send(c, { t: "drop", conn: c.id });
+  }
+
+  /** SSLACC §5.3 / §4.5: connect once, from a port in the connection's bucket. */
+  private connectBackend(c: Conn): void {
+    if (c.backendState === "connected") return this.send(c, { t: "backend-connected", conn: c.id });
+    if (c.backendState !== "none") return;
+    c.backendState = "connecting";
+    const tries = this.localAddress ? this.ports.candidates(c.bucket, PORT_TRIES) : [];
+    const attempt = (i: number): void => {
+      if (this.conns.get(c.id) !== c) return;
+      const port = tries[i];
+      if (i === tries.length && tries.length > 0) {
+        this.counters.backendPortFallbacks++;
+        this.log(`connection ${c.id}: no free source port in bucket ${c.bucket} after ${tries.length} tries; using an OS-chosen port`);
+      }
+      const b = connect({
+        host: this.opts.backend.address, port: this.opts.backend.port, allowHalfOpen: true, noDelay: true,
+        ...(port !== undefined && { localAddress: this.localAddress, localPort: port }),
+      });
+      b.once("connect", () => {
+        if (this.conns.get(c.id) !== c) return void b.destroy();
+        c.backend = b;
+        c.backendState = "connected";
+        this.send(c, { t: "backend-connected", conn: c.id });
+        b.on("data", (d: Buffer) => {
+          const k = { offset: c.backendInEnd, data: d };
+          c.backendInEnd += d.length;
+          c.backendIn.push(k);
+          this.sendData(c, "backend", k);
+        });
+        b.on("end", () => {
+          c.backendEof = c.backendInEnd;
+          this.send(c, { t: "backend-end", conn: c.id, offset: c.backendEof });
+        });
+        b.on("close", (hadError) => {
+          if (hadError && c.backendEof === null && this.conns.get(c.id) === c) {
+            c.backendState = "failed";
+            this.send(c, { t: "backend-failed", conn: c.id, reason: "backend connection reset" });
+          }
+        });
+      });
+      b.once("error", (e: NodeJS.ErrnoException) => {
+        if (c.backendState !== "connecting") return; // after connect: 'close' reports it
+        b.destroy();
+        if ((e.code === "EADDRINUSE" || e.code === "EADDRNOTAVAIL") && port !== undefined) return attempt(i + 1);
+        c.backendState = "failed";
+        this.log(`connection ${c.id}: backend ${this.opts.backend.address}:${this.opts.backend.port}: ${e.message}`);
+        this.send(c, { t: "backend-failed", conn: c.id, reason: e.message });
+      });
+    };
+    attempt(0);
+  }
+
+  // --- introspection and tests -----------------------------------------------------------
+
+  get listening(): Endpoint | null {
+    return this.address;
+  }
+
+  /** The shard running a connection. */
+  shardOf(conn: number): number | undefined {
+    const c = this.conns.get(conn);
+    return c && this.buckets.shardOf(c.bucket);
+  }
+
+  /** Kills a shard the way a test asks: terminate(), an uncaught exception, or process.exit(). */
+  killShard(index: number, how: "terminate" | "throw" | "exit"): void {
+    const slot = this.slots[index];
+    if (!slot) throw new RangeError(`no shard ${index}`);
+    if (how === "terminate") void slot.worker.terminate();
+    else slot.worker.postMessage({ t: "die", how } satisfies ToShard);
+  }
+
+  status() {
+    return {
+      listen: this.address,
+      backend: this.opts.backend,
+      shards: this.slots.map((s) => ({ index: s.index, ready: s.ready, buckets: this.buckets.bucketsOf(s.index).length })),
+      bucketMap: this.buckets.toArray(),
+      connections: [...this.conns.values()].map((c) => ({
+        id: c.id, bucket: c.bucket, shard: this.buckets.shardOf(c.bucket), phase: c.phase, backend: c.backendState,
+        keptClientBytes: c.clientIn.reduce((n, k) => n + k.data.length, 0),
+        keptBackendBytes: c.backendIn.reduce((n, k) => n + k.data.length, 0),
+      })),
+      counters: { ...this.counters },
+      rsa: this.pool.stats(),
+    };
+  }
+}
+
+/** Drops kept chunks wholly below `offset`; a chunk straddling it stays (the relay trims the overlap). */
+function trim(kept: Kept[], offset: number): void {
+  let n = 0;
+  while (n < kept.length && kept[n]!.offset + kept[n]!.data.length <= offset) n++;
+  if (n > 0) kept.splice(0, n);
+}
+
+function isLoopback(address: string): boolean {
+  return address === "localhost" || address === "::1" || address.startsWith("127.");
+}
+
+function exhaustive(x: never): never {
+  throw new Error(`daemon bug: unhandled ${JSON.stringify(x)}`);
+}

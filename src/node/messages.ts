@@ -1,0 +1,75 @@
+// Every message between the main thread and a shard, in one module (STYLE.md
+// §9, piscina's types.ts).
+//
+//   main ──ToShard──> shard: connection opened / restored, input bytes at
+//                            absolute offsets, backend events, RSA results
+//   shard ──ToMain──> main:  one batch per input event, in order: relay
+//                            checkpoints, bytes to write, RSA requests, events
+//
+// Transport: MessagePort with the data buffers in the transfer list.
+// `npm run build && node dist/bench/transport-micro.js` on this 2-core
+// machine (16 KiB chunks, 32 in flight, echoed with a 64-byte checkpoint):
+// port + transfer 3,232 MB/s, port copying 1,281 MB/s, a SharedArrayBuffer
+// SPSC ring woken by Atomics.notify/waitAsync 1,073 MB/s; a 100-byte round
+// trip costs 60-70 µs on all three. The ring copies twice and pays a notify
+// per frame, so the port with transfers is kept.
+//
+// A batch is atomic (one postMessage): a shard that dies mid-event delivers
+// all of it or none of it, which is what lets the shard treat "posted" as
+// "stored by the main thread" (see src/shard/shard.ts).
+import type { RsaProviderName } from "../crypto/rsa-pool.js";
+
+export interface ShardInit {
+  readonly shard: number;
+  /** PEM chain (leaf first); the private key stays with the main thread's RSA pool. */
+  readonly certPem: string;
+  readonly keyId: string;
+  readonly provider: RsaProviderName | "default";
+  readonly maxRecord?: number;
+}
+
+export type ToShard =
+  | { readonly t: "open"; readonly conn: number }
+  /** Take over a connection from the store; null: no checkpoint stored yet, start afresh. */
+  | { readonly t: "restore"; readonly conn: number; readonly snapshot: Uint8Array | null }
+  | { readonly t: "client"; readonly conn: number; readonly offset: number; readonly data: Uint8Array }
+  | { readonly t: "client-end"; readonly conn: number; readonly offset: number }
+  | { readonly t: "backend"; readonly conn: number; readonly offset: number; readonly data: Uint8Array }
+  | { readonly t: "backend-end"; readonly conn: number; readonly offset: number }
+  | { readonly t: "backend-connected"; readonly conn: number }
+  | { readonly t: "backend-failed"; readonly conn: number; readonly reason: string }
+  | { readonly t: "rsa-done"; readonly conn: number; readonly id: number; readonly premaster: Uint8Array }
+  /** The sockets are gone: forget the connection. */
+  | { readonly t: "drop"; readonly conn: number }
+  /** Tests: die in the way named (an uncaught exception or process.exit). */
+  | { readonly t: "die"; readonly how: "throw" | "exit" };
+
+export type ShardItem =
+  | { readonly k: "checkpoint"; readonly seq: number; readonly bytes: Uint8Array }
+  | { readonly k: "client"; readonly offset: number; readonly data: Uint8Array }
+  | { readonly k: "backend"; readonly offset: number; readonly data: Uint8Array }
+  | {
+      readonly k: "rsa";
+      readonly id: number;
+      readonly keyId: string;
+      readonly ciphertext: Uint8Array;
+      readonly clientVersion: number;
+      readonly random46: Uint8Array;
+    }
+  | { readonly k: "connect-backend" }
+  | { readonly k: "end-client" }
+  | { readonly k: "end-backend" }
+  | { readonly k: "handshake-complete"; readonly resumed: boolean; readonly cipherSuite: string; readonly version: number }
+  | { readonly k: "closed"; readonly reason: string; readonly alert?: string; readonly detail?: string };
+
+export type ToMain =
+  | { readonly t: "ready"; readonly shard: number }
+  | { readonly t: "batch"; readonly conn: number; readonly items: readonly ShardItem[] }
+  /** The shard could not handle a message for this connection (a bug or a broken snapshot): close it. */
+  | { readonly t: "conn-error"; readonly conn: number; readonly message: string };
+
+/** Errors built by named factories (STYLE.md §9). */
+export const ShardErrors = {
+  unknownConnection: (conn: number, t: string) => new Error(`shard: "${t}" for connection ${conn}, which this shard does not run`),
+  duplicateConnection: (conn: number) => new Error(`shard: connection ${conn} opened twice`),
+} as const;

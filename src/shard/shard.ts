@@ -1,0 +1,169 @@
+// A shard: a worker thread that runs the relays of the buckets the main
+// thread gives it (DESIGN.md "Shape of one node"). It holds no socket and
+// nothing that cannot be rebuilt: every connection can be restored on
+// another shard from the relay checkpoints the main thread stores.
+//
+//   main ──ToShard──> here: Relay.create/restore, input at absolute offsets
+//   here ──ToMain───> main: one batch per input event (src/node/messages.ts)
+//
+// The kernel transport's acknowledgements: the main thread survives a
+// shard and processes a batch in order, so once a batch is posted
+//   * its checkpoints are stored before any later item is acted on
+//     → `relay.stored(seq)` right after queuing the checkpoint (law 1);
+//   * bytes for the client or the backend will be written by the main
+//     thread whatever happens to us → `clientAcked` / `backendAcked`.
+// The relay itself knows nothing of this (clustered TCP acknowledges later).
+import { X509Certificate, randomBytes } from "node:crypto";
+import { parentPort, workerData } from "node:worker_threads";
+import { composeProvider, defaultProvider, type CryptoProvider } from "../crypto/provider.js";
+import { rsaPublicKeyFromPem } from "../crypto/rsa-key.js";
+import { decodeRelaySnapshot, encodeRelayCheckpoint } from "../relay/checkpoint.js";
+import { Relay, type RelayOutput } from "../relay/relay.js";
+import { resolveConfig, type TlsServerConfig } from "../tls/config.js";
+import type { EngineDeps } from "../tls/server.js";
+import { MemorySessionCache } from "../tls/session-cache.js";
+import { ShardErrors, type ShardInit, type ShardItem, type ToMain, type ToShard } from "../node/messages.js";
+
+/** The TLS configuration every shard builds identically from the same inputs (law 0). */
+export function shardTlsConfig(init: ShardInit): TlsServerConfig {
+  const chain = splitPem(init.certPem).map((p) => new Uint8Array(new X509Certificate(p).raw));
+  if (chain.length === 0) throw new Error("shard: no certificate in certPem");
+  const leaf = new X509Certificate(chain[0]!);
+  const names = (leaf.subjectAltName ?? "").split(",").map((s) => s.trim()).filter((s) => s.startsWith("DNS:")).map((s) => s.slice(4));
+  return resolveConfig({
+    certificates: [{ names: names.length > 0 ? names : ["localhost"], certChainDer: chain, keyId: init.keyId, key: rsaPublicKeyFromPem(init.certPem) }],
+  });
+}
+
+function splitPem(pem: string): string[] {
+  return pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+}
+
+class Shard {
+  private readonly relays = new Map<number, Relay>();
+  private readonly config: TlsServerConfig;
+  private readonly provider: CryptoProvider;
+  // Per shard; a clustered cache is later work (docs/daemon.md).
+  private readonly sessions = new MemorySessionCache({ maxEntries: 20_000, ttlMs: 2 * 3600_000, now: () => Date.now() });
+
+  constructor(private readonly init: ShardInit, private readonly post: (m: ToMain, transfer: ArrayBuffer[]) => void) {
+    this.config = shardTlsConfig(init);
+    this.provider = init.provider === "default" ? defaultProvider : composeProvider({ rsa: init.provider });
+  }
+
+  private deps(): EngineDeps {
+    return { provider: this.provider, random: (n) => new Uint8Array(randomBytes(n)), now: () => Date.now(), sessions: this.sessions };
+  }
+
+  private opts() {
+    return this.init.maxRecord !== undefined ? { maxRecord: this.init.maxRecord } : {};
+  }
+
+  handle(m: ToShard): void {
+    if (m.t === "die") {
+      if (m.how === "exit") process.exit(1);
+      setImmediate(() => {
+        throw new Error("shard: told to die (test)");
+      });
+      return;
+    }
+    try {
+      this.dispatch(m);
+    } catch (e) {
+      this.relays.delete(m.conn);
+      this.post({ t: "conn-error", conn: m.conn, message: e instanceof Error ? e.message : String(e) }, []);
+    }
+  }
+
+  private dispatch(m: Exclude<ToShard, { t: "die" }>): void {
+    if (m.t === "open" || m.t === "restore") {
+      if (this.relays.has(m.conn)) throw ShardErrors.duplicateConnection(m.conn);
+      const relay = m.t === "open" || m.snapshot === null
+        ? Relay.create(this.config, this.deps(), this.opts())
+        : Relay.restore(this.config, this.deps(), decodeRelaySnapshot(m.snapshot), this.opts());
+      this.relays.set(m.conn, relay);
+      this.flush(m.conn, relay);
+      return;
+    }
+    const relay = this.relays.get(m.conn);
+    if (!relay) {
+      if (m.t === "drop" || m.t === "rsa-done") return; // already gone / stale
+      throw ShardErrors.unknownConnection(m.conn, m.t);
+    }
+    switch (m.t) {
+      case "client": relay.clientData(m.data, m.offset); break;
+      case "client-end": relay.clientEnded(m.offset); break;
+      case "backend": relay.backendData(m.data, m.offset); break;
+      case "backend-end": relay.backendEnded(m.offset); break;
+      case "backend-connected": relay.backendConnectedEvent(); break;
+      case "backend-failed": relay.backendFailedEvent(); break;
+      case "rsa-done": relay.rsaDone(m.id, m.premaster); break;
+      case "drop": this.relays.delete(m.conn); return;
+      default: exhaustive(m);
+    }
+    this.flush(m.conn, relay);
+  }
+
+  /** Drains the relay into one batch, acknowledging as the kernel transport allows (see the header). */
+  private flush(conn: number, relay: Relay): void {
+    const items: ShardItem[] = [];
+    const transfer: ArrayBuffer[] = [];
+    const own = (b: Uint8Array): Uint8Array => {
+      // Transfer only whole buffers; a view of a bigger one is copied first.
+      const mine = b.byteOffset === 0 && b.byteLength === b.buffer.byteLength && !(b.buffer instanceof SharedArrayBuffer) ? b : b.slice();
+      transfer.push(mine.buffer as ArrayBuffer);
+      return mine;
+    };
+    for (;;) {
+      const outs: RelayOutput[] = relay.drain();
+      if (outs.length === 0) break;
+      for (const o of outs) {
+        switch (o.kind) {
+          case "checkpoint":
+            items.push({ k: "checkpoint", seq: o.seq, bytes: own(encodeRelayCheckpoint(o.checkpoint)) });
+            relay.stored(o.seq);
+            break;
+          case "client":
+            items.push({ k: "client", offset: o.offset, data: own(o.data) });
+            relay.clientAcked(o.offset + o.data.length);
+            break;
+          case "backend":
+            items.push({ k: "backend", offset: o.offset, data: own(o.data) });
+            relay.backendAcked(o.offset + o.data.length);
+            break;
+          case "rsa":
+            items.push({ k: "rsa", id: o.id, keyId: o.keyId, ciphertext: o.ciphertext.slice(), clientVersion: o.clientVersion, random46: o.random46.slice() });
+            break;
+          case "connect-backend":
+          case "end-client":
+          case "end-backend":
+            items.push({ k: o.kind });
+            break;
+          case "handshake-complete":
+            items.push({ k: "handshake-complete", resumed: o.session.resumed, cipherSuite: o.session.cipherSuite, version: o.session.version });
+            break;
+          case "closed":
+            items.push({ k: "closed", reason: o.reason, ...(o.alert !== undefined && { alert: o.alert }), ...(o.detail !== undefined && { detail: o.detail }) });
+            break;
+          case "session-invalidated":
+            break;
+          default:
+            exhaustive(o);
+        }
+      }
+    }
+    if (items.length > 0) this.post({ t: "batch", conn, items }, transfer);
+  }
+}
+
+function exhaustive(x: never): never {
+  throw new Error(`shard bug: unhandled ${JSON.stringify(x)}`);
+}
+
+if (parentPort) {
+  const port = parentPort;
+  const init = workerData as ShardInit;
+  const shard = new Shard(init, (m, transfer) => port.postMessage(m, transfer));
+  port.on("message", (m: ToShard) => shard.handle(m));
+  port.postMessage({ t: "ready", shard: init.shard } satisfies ToMain);
+}

@@ -1,0 +1,165 @@
+// Test fixtures for the daemon: a real HTTP backend, a daemon on loopback
+// with a test certificate, and clients (curl, Node https) that report the
+// SHA-256 of what they received.
+import { createHash } from "node:crypto";
+import { spawn } from "node:child_process";
+import { createServer, type IncomingMessage, type Server } from "node:http";
+import { request } from "node:https";
+import { Daemon, type DaemonOptions } from "../../src/node/daemon.js";
+import { testIdentity } from "../helpers/engine-harness.js";
+
+/** Deterministic body bytes: 64 KiB blocks of SHA-256 counter output. */
+export function* bodyBlocks(total: number): Generator<Buffer> {
+  for (let at = 0, i = 0; at < total; i++) {
+    const block = Buffer.alloc(Math.min(65536, total - at));
+    for (let j = 0; j < block.length; j += 32) createHash("sha256").update(`blk${i}/${j}`).digest().copy(block, j);
+    at += block.length;
+    yield block;
+  }
+}
+
+export function bodySha(total: number): string {
+  const h = createHash("sha256");
+  for (const b of bodyBlocks(total)) h.update(b);
+  return h.digest("hex");
+}
+
+export interface Backend {
+  readonly port: number;
+  /** Requests seen per x-req-id header (the backend must see each exactly once). */
+  readonly seen: Map<string, number>;
+  close(): Promise<void>;
+}
+
+/**
+ * GET /            → "hello <id>"
+ * GET /bytes/N     → N deterministic bytes (bodyBlocks), Connection: close
+ * POST /upload     → hex SHA-256 of the body
+ */
+export async function startBackend(): Promise<Backend> {
+  const seen = new Map<string, number>();
+  const server: Server = createServer((req: IncomingMessage, res) => {
+    const id = String(req.headers["x-req-id"] ?? "none");
+    seen.set(id, (seen.get(id) ?? 0) + 1);
+    const url = req.url ?? "/";
+    if (req.method === "POST" && url === "/upload") {
+      const h = createHash("sha256");
+      let n = 0;
+      req.on("data", (d: Buffer) => {
+        h.update(d);
+        n += d.length;
+      });
+      req.on("end", () => res.end(`${h.digest("hex")} ${n}`));
+      return;
+    }
+    const m = /^\/bytes\/(\d+)$/.exec(url);
+    if (m) {
+      const total = Number(m[1]);
+      res.writeHead(200, { "content-length": total, "content-type": "application/octet-stream" });
+      const it = bodyBlocks(total);
+      const pump = () => {
+        for (;;) {
+          const b = it.next();
+          if (b.done) return void res.end();
+          if (!res.write(b.value)) return void res.once("drain", pump);
+        }
+      };
+      pump();
+      return;
+    }
+    res.end(`hello ${id}\n`);
+  });
+  server.keepAliveTimeout = 1000;
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  return {
+    port: (server.address() as { port: number }).port,
+    seen,
+    close: () => new Promise<void>((r) => {
+      server.closeAllConnections();
+      server.close(() => r());
+    }),
+  };
+}
+
+export async function startDaemon(backendPort: number, extra: Partial<DaemonOptions> = {}): Promise<{ daemon: Daemon; port: number }> {
+  const id = testIdentity();
+  const daemon = new Daemon({
+    listen: { address: "127.0.0.1", port: 0 }, backend: { address: "127.0.0.1", port: backendPort },
+    certPem: id.cert.certPem, keyPem: id.cert.keyPem, shards: 2, rsaWorkers: 1, rsaProvider: "native", ...extra,
+  });
+  const addr = await daemon.start();
+  return { daemon, port: addr.port };
+}
+
+export interface Fetched {
+  readonly status: number;
+  readonly sha: string;
+  readonly length: number;
+  readonly text: string;
+}
+
+/** Node https client (OpenSSL underneath), never resuming. */
+export function nodeFetch(port: number, path: string, opts: { id: string; method?: string; body?: Iterable<Buffer>; tls?: object } = { id: "x" }): Promise<Fetched> {
+  return new Promise((resolve, reject) => {
+    const req = request({
+      host: "127.0.0.1", port, path, method: opts.method ?? "GET", rejectUnauthorized: false, agent: false,
+      headers: { "x-req-id": opts.id, connection: "close" }, ...opts.tls,
+    }, (res) => {
+      const h = createHash("sha256");
+      let length = 0;
+      const head: Buffer[] = [];
+      res.on("data", (d: Buffer) => {
+        h.update(d);
+        if (length < 4096) head.push(d);
+        length += d.length;
+      });
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, sha: h.digest("hex"), length, text: Buffer.concat(head).toString("latin1") }));
+      res.on("error", reject);
+    });
+    req.on("error", reject);
+    if (opts.body) {
+      const it = opts.body[Symbol.iterator]();
+      const pump = () => {
+        for (;;) {
+          const b = it.next();
+          if (b.done) return void req.end();
+          if (!req.write(b.value)) return void req.once("drain", pump);
+        }
+      };
+      pump();
+    } else req.end();
+  });
+}
+
+/** curl -k; resolves with exit code, SHA-256 of stdout and stderr. */
+export function curl(args: string[]): Promise<{ code: number; sha: string; length: number; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const p = spawn("curl", ["-sS", "-k", "--no-sessionid", ...args]);
+    const h = createHash("sha256");
+    let length = 0;
+    let head = "";
+    let stderr = "";
+    p.stdout.on("data", (d: Buffer) => {
+      h.update(d);
+      if (head.length < 4096) head += d.toString("latin1");
+      length += d.length;
+    });
+    p.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    p.on("error", reject);
+    p.on("close", (code) => resolve({ code: code ?? -1, sha: h.digest("hex"), length, stdout: head, stderr }));
+  });
+}
+
+/** openssl s_client -quiet (stays until the server closes); resolves with stdout. */
+export function sClient(port: number, input: string, extra: string[] = []): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const p = spawn("openssl", ["s_client", "-connect", `127.0.0.1:${port}`, "-quiet", ...extra]);
+    let stdout = "";
+    let stderr = "";
+    p.stdout.on("data", (d: Buffer) => (stdout += d.toString("latin1")));
+    p.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    p.on("error", reject);
+    p.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    p.stdin.end(input);
+  });
+}
