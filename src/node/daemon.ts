@@ -442,6 +442,11 @@ export class Daemon extends EventEmitter {
     else slot.worker.postMessage({ t: "die", how } satisfies ToShard);
   }
 
+  /** Tests: every shard dies when it produces a checkpoint of `phase` (see ToShard "die-at"). */
+  armShards(phase: string, how: "throw" | "exit", when: "before-post" | "after-post"): void {
+    for (const s of this.slots) s.worker.postMessage({ t: "die-at", phase, how, when } satisfies ToShard);
+  }
+
   status() {
     return {
       listen: this.address,

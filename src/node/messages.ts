@@ -42,7 +42,13 @@ export type ToShard =
   /** The sockets are gone: forget the connection. */
   | { readonly t: "drop"; readonly conn: number }
   /** Tests: die in the way named (an uncaught exception or process.exit). */
-  | { readonly t: "die"; readonly how: "throw" | "exit" };
+  | { readonly t: "die"; readonly how: "throw" | "exit" }
+  /**
+   * Tests: die the moment a relay checkpoint whose engine phase is `phase`
+   * is produced, before the batch holding it is posted (it is lost) or right
+   * after (it is stored, nothing later is).
+   */
+  | { readonly t: "die-at"; readonly phase: string; readonly how: "throw" | "exit"; readonly when: "before-post" | "after-post" };
 
 export type ShardItem =
   | { readonly k: "checkpoint"; readonly seq: number; readonly bytes: Uint8Array }

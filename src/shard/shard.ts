@@ -39,7 +39,16 @@ function splitPem(pem: string): string[] {
   return pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
 }
 
+/** Thrown past the per-connection error handling: a test asked the shard to die. */
+class DieForTest extends Error {}
+
+function die(how: "throw" | "exit"): never {
+  if (how === "exit") process.exit(1);
+  throw new DieForTest("shard: told to die (test)");
+}
+
 class Shard {
+  private dieAt: Extract<ToShard, { t: "die-at" }> | null = null;
   private readonly relays = new Map<number, Relay>();
   private readonly config: TlsServerConfig;
   private readonly provider: CryptoProvider;
@@ -60,22 +69,21 @@ class Shard {
   }
 
   handle(m: ToShard): void {
-    if (m.t === "die") {
-      if (m.how === "exit") process.exit(1);
-      setImmediate(() => {
-        throw new Error("shard: told to die (test)");
-      });
+    if (m.t === "die") die(m.how);
+    if (m.t === "die-at") {
+      this.dieAt = m;
       return;
     }
     try {
       this.dispatch(m);
     } catch (e) {
+      if (e instanceof DieForTest) throw e;
       this.relays.delete(m.conn);
       this.post({ t: "conn-error", conn: m.conn, message: e instanceof Error ? e.message : String(e) }, []);
     }
   }
 
-  private dispatch(m: Exclude<ToShard, { t: "die" }>): void {
+  private dispatch(m: Exclude<ToShard, { t: "die" | "die-at" }>): void {
     if (m.t === "open" || m.t === "restore") {
       if (this.relays.has(m.conn)) throw ShardErrors.duplicateConnection(m.conn);
       const relay = m.t === "open" || m.snapshot === null
@@ -108,6 +116,7 @@ class Shard {
   private flush(conn: number, relay: Relay): void {
     const items: ShardItem[] = [];
     const transfer: ArrayBuffer[] = [];
+    let dying: "before-post" | "after-post" | null = null;
     const own = (b: Uint8Array): Uint8Array => {
       // Transfer only whole buffers; a view of a bigger one is copied first.
       const mine = b.byteOffset === 0 && b.byteLength === b.buffer.byteLength && !(b.buffer instanceof SharedArrayBuffer) ? b : b.slice();
@@ -120,6 +129,7 @@ class Shard {
       for (const o of outs) {
         switch (o.kind) {
           case "checkpoint":
+            if (this.dieAt && o.checkpoint.handshake?.phase === this.dieAt.phase) dying = this.dieAt.when;
             items.push({ k: "checkpoint", seq: o.seq, bytes: own(encodeRelayCheckpoint(o.checkpoint)) });
             relay.stored(o.seq);
             break;
@@ -152,7 +162,9 @@ class Shard {
         }
       }
     }
+    if (dying === "before-post") die(this.dieAt!.how);
     if (items.length > 0) this.post({ t: "batch", conn, items }, transfer);
+    if (dying === "after-post") die(this.dieAt!.how);
   }
 }
 
