@@ -1,8 +1,13 @@
 #!/usr/bin/env node
 // The `sslacc` command.
 import { parseArgs } from "node:util";
-import { writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { selfSignedCertificate } from "./cert.js";
+import { startAdmin } from "./node/admin.js";
+import { parseEndpoint, parseStartConfig, StartConfigError, DEFAULT_ADMIN, type RawStart } from "./node/config.js";
+import { Daemon } from "./node/daemon.js";
+import { startDemoBackend } from "./node/demo-backend.js";
 
 const USAGE = `usage: sslacc <command> [options]
 
@@ -14,7 +19,21 @@ commands:
             --days N         validity in days (default 365)
             --cert FILE      where to write the certificate (default cert.pem)
             --key FILE       where to write the private key (default key.pem)
-  start   run the daemon (not built yet: see docs/status.md)
+  start   run the daemon; with no options: a certificate generated under
+          .sslacc/, a built-in demo backend, listening on 127.0.0.1:8443
+            --listen HOST:PORT      where clients connect (default 127.0.0.1:8443)
+            --backend HOST:PORT     the plaintext backend (default: built-in demo backend)
+            --cert FILE --key FILE  PEM certificate chain and RSA key (default: generated in the state dir)
+            --config FILE           JSON with the same fields: listen, backend, cert, key, shards,
+                                    rsaWorkers, rsaProvider, stateDir, admin (flags win)
+            --shards N              worker threads running connections
+            --rsa-workers N         RSA pool threads
+            --rsa-provider P        wasm | native (default native)
+            --state-dir DIR         generated certificate and state (default .sslacc)
+            --admin HOST:PORT|off   local status endpoint (default 127.0.0.1:8444)
+  status  show a running daemon's shards, bucket map, connections, counters
+            --admin HOST:PORT       its admin endpoint (default 127.0.0.1:8444)
+            --json                  the raw status
   help    this text
 `;
 
@@ -58,6 +77,121 @@ function cert(argv: string[]): void {
   console.log(`wrote ${certFile} and ${keyFile}`);
 }
 
+async function start(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      listen: { type: "string" }, backend: { type: "string" }, cert: { type: "string" }, key: { type: "string" },
+      config: { type: "string" }, shards: { type: "string" }, "rsa-workers": { type: "string" },
+      "rsa-provider": { type: "string" }, "state-dir": { type: "string" }, admin: { type: "string" },
+    },
+    strict: true,
+  });
+  let file: unknown;
+  if (values.config !== undefined) {
+    let raw: string;
+    try {
+      raw = readFileSync(values.config, "utf8");
+    } catch (e) {
+      fail(`--config: cannot read ${values.config}: ${(e as Error).message}`);
+    }
+    try {
+      file = JSON.parse(raw);
+    } catch (e) {
+      fail(`--config: ${values.config} is not JSON: ${(e as Error).message}`);
+    }
+  }
+  const flags: RawStart = {
+    listen: values.listen, backend: values.backend, cert: values.cert, key: values.key, shards: values.shards,
+    rsaWorkers: values["rsa-workers"], rsaProvider: values["rsa-provider"], stateDir: values["state-dir"], admin: values.admin,
+  };
+  const cfg = parseStartConfig(flags, file, values.config ?? "config");
+
+  let certPem: string;
+  let keyPem: string;
+  if (cfg.cert !== null && cfg.key !== null) {
+    certPem = readOrFail("--cert", cfg.cert);
+    keyPem = readOrFail("--key", cfg.key);
+  } else {
+    // The embedded default: one certificate per state directory, reused.
+    mkdirSync(cfg.stateDir, { recursive: true });
+    const certFile = join(cfg.stateDir, "cert.pem");
+    const keyFile = join(cfg.stateDir, "key.pem");
+    if (!existsSync(certFile) || !existsSync(keyFile)) {
+      const pair = selfSignedCertificate({ commonName: "localhost", altNames: ["127.0.0.1", "::1"] });
+      writeFileSync(certFile, pair.certPem);
+      writeFileSync(keyFile, pair.keyPem, { mode: 0o600 });
+      console.log(`sslacc: generated a self-signed certificate in ${certFile}`);
+    }
+    certPem = readFileSync(certFile, "utf8");
+    keyPem = readFileSync(keyFile, "utf8");
+  }
+  const demo = cfg.backend === null ? await startDemoBackend() : null;
+  const backend = cfg.backend ?? demo!.endpoint;
+  const daemon = new Daemon({
+    listen: cfg.listen, backend, certPem, keyPem, shards: cfg.shards, rsaWorkers: cfg.rsaWorkers, rsaProvider: cfg.rsaProvider,
+    log: (line) => console.error(`sslacc: ${line}`),
+  });
+  let at;
+  try {
+    at = await daemon.start();
+  } catch (e) {
+    await daemon.stop().catch(() => {});
+    await demo?.close();
+    fail(`--listen ${cfg.listen.address}:${cfg.listen.port}: ${(e as Error).message}`);
+  }
+  const admin = cfg.admin ? await startAdmin(daemon, cfg.admin).catch((e: Error) => fail(`--admin: ${e.message}`)) : null;
+  const host = at.address.includes(":") ? `[${at.address}]` : at.address;
+  console.log(`sslacc: listening on ${host}:${at.port} (${cfg.shards} shards, ${cfg.rsaWorkers} RSA workers, ${cfg.rsaProvider} RSA)`);
+  console.log(`sslacc: backend ${backend.address}:${backend.port}${demo ? " (built-in demo backend)" : ""}`);
+  if (admin) console.log(`sslacc: status at http://${admin.endpoint.address}:${admin.endpoint.port}/status (sslacc status --admin ${admin.endpoint.address}:${admin.endpoint.port})`);
+  console.log(`try: curl -k https://${host}:${at.port}/`);
+  let stopping = false;
+  const stop = (sig: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`sslacc: ${sig}, stopping`);
+    void Promise.all([daemon.stop(), admin?.close(), demo?.close()]).then(() => process.exit(0));
+  };
+  process.on("SIGINT", () => stop("SIGINT"));
+  process.on("SIGTERM", () => stop("SIGTERM"));
+}
+
+function readOrFail(flag: string, file: string): string {
+  try {
+    return readFileSync(file, "utf8");
+  } catch (e) {
+    fail(`${flag}: cannot read ${file}: ${(e as Error).message}`);
+  }
+}
+
+async function status(argv: string[]): Promise<void> {
+  const { values } = parseArgs({ args: argv, options: { admin: { type: "string" }, json: { type: "boolean" } }, strict: true });
+  const at = values.admin !== undefined ? parseEndpoint("--admin", values.admin) : DEFAULT_ADMIN;
+  let s: ReturnType<Daemon["status"]>;
+  try {
+    const res = await fetch(`http://${at.address.includes(":") ? `[${at.address}]` : at.address}:${at.port}/status`);
+    s = (await res.json()) as ReturnType<Daemon["status"]>;
+  } catch (e) {
+    fail(`no daemon answering at ${at.address}:${at.port} (--admin): ${(e as Error).message}`);
+  }
+  if (values.json) return void console.log(JSON.stringify(s, null, 2));
+  console.log(`listening ${s.listen?.address}:${s.listen?.port} → backend ${s.backend.address}:${s.backend.port}`);
+  console.log(`shards: ${s.shards.map((x) => `#${x.index} ${x.ready ? "up" : "starting"} (${x.buckets} buckets)`).join(", ")}`);
+  const runs: string[] = [];
+  for (let b = 0; b < s.bucketMap.length; ) {
+    let e = b;
+    while (e + 1 < s.bucketMap.length && s.bucketMap[e + 1] === s.bucketMap[b]) e++;
+    runs.push(e === b ? `${b}→${s.bucketMap[b]}` : `${b}-${e}→${s.bucketMap[b]}`);
+    b = e + 1;
+  }
+  console.log(`bucket map (${s.bucketMap.length} buckets): ${runs.length > 8 ? `${runs.slice(0, 8).join(" ")} … (round robin)` : runs.join(" ")}`);
+  console.log(`connections: ${s.connections.length}`);
+  for (const c of s.connections.slice(0, 20)) console.log(`  #${c.id} bucket ${c.bucket} shard ${c.shard} ${c.phase} backend ${c.backend} kept ${c.keptClientBytes}/${c.keptBackendBytes} B`);
+  console.log(`counters: ${Object.entries(s.counters).map(([k, v]) => `${k}=${v}`).join(" ")}`);
+  console.log(`rsa: ${s.rsa.threads} threads, ${s.rsa.completed} done, ${s.rsa.queued} queued`);
+}
+
 const [command = "help", ...rest] = process.argv.slice(2);
 try {
   switch (command) {
@@ -65,7 +199,11 @@ try {
       cert(rest);
       break;
     case "start":
-      fail("the daemon is not built yet (issue 4); see docs/status.md");
+      await start(rest);
+      break;
+    case "status":
+      await status(rest);
+      break;
     case "help":
     case "--help":
     case "-h":
@@ -76,5 +214,6 @@ try {
       fail(`unknown command ${JSON.stringify(command)}`);
   }
 } catch (err) {
+  if (err instanceof StartConfigError) fail(err.message);
   fail(err instanceof Error ? err.message : String(err));
 }
