@@ -30,6 +30,9 @@ function response(seed: number, total: number): Uint8Array[] {
   return out;
 }
 
+/** More runs for a long sweep: SSLACC_SIM_RUNS=3000 node scripts/run-tests.mjs relay-sim */
+const SCALE = Math.max(1, Number(process.env.SSLACC_SIM_RUNS ?? 120) / 120);
+
 const sha = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
 
 async function crashRuns(rec: Recording, runs: number, label: string): Promise<void> {
@@ -73,14 +76,14 @@ test("relay simulation: TLS 1.2 AES128-SHA, 50 KB upload + 300 KB download, rand
   const rec = await recordClient({
     minVersion: "TLSv1.2", maxVersion: "TLSv1.2", ciphers: "AES128-SHA", request: bytes(3, 50_000),
   });
-  await crashRuns(rec, 120, "TLS1.2");
+  await crashRuns(rec, Math.round(120 * SCALE), "TLS1.2");
 });
 
 test("relay simulation: TLS 1.0 AES128-SHA (CBC residue in the checkpoints), random crashes", async () => {
   const rec = await recordClient({
     minVersion: "TLSv1", maxVersion: "TLSv1", ciphers: "AES128-SHA:@SECLEVEL=0", request: bytes(4, 20_000),
   });
-  await crashRuns(rec, 60, "TLS1.0");
+  await crashRuns(rec, Math.round(60 * SCALE), "TLS1.0");
 });
 
 test("relay simulation: without crashes, timing does not change the bytes", async () => {
