@@ -329,7 +329,9 @@ export class Relay {
     while (!this.closed) {
       const head = this.forced[0];
       const clientFree = head === undefined || head === ENGINE_RECORD;
-      if (this.traffic && head !== ENGINE_RECORD) {
+      // Data records only once the end of the handshake is clustered:
+      // pre-writes are relative to a data-phase snapshot.
+      if (this.traffic && head !== ENGINE_RECORD && this.waitingHandshake.length === 0) {
         if (head !== undefined && this.available() >= head) {
           this.sendRecord(head);
           this.forced.shift();
