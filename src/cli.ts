@@ -142,7 +142,7 @@ async function start(argv: string[]): Promise<void> {
   }
   const admin = cfg.admin ? await startAdmin(daemon, cfg.admin).catch((e: Error) => fail(`--admin: ${e.message}`)) : null;
   const host = at.address.includes(":") ? `[${at.address}]` : at.address;
-  console.log(`sslacc: listening on ${host}:${at.port} (${cfg.shards} shards, ${cfg.rsaWorkers} RSA workers, ${cfg.rsaProvider} RSA)`);
+  console.log(`sslacc: listening on ${host}:${at.port} (${plural(cfg.shards, "shard")}, ${plural(cfg.rsaWorkers, "RSA worker")}, ${cfg.rsaProvider} RSA)`);
   console.log(`sslacc: backend ${backend.address}:${backend.port}${demo ? " (built-in demo backend)" : ""}`);
   if (admin) console.log(`sslacc: status at http://${admin.endpoint.address}:${admin.endpoint.port}/status (sslacc status --admin ${admin.endpoint.address}:${admin.endpoint.port})`);
   console.log(`try: curl -k https://${host}:${at.port}/`);
@@ -216,4 +216,8 @@ try {
 } catch (err) {
   if (err instanceof StartConfigError) fail(err.message);
   fail(err instanceof Error ? err.message : String(err));
+}
+
+function plural(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? "" : "s"}`;
 }
