@@ -6,7 +6,7 @@
 // and encrypts the other. MB/s counts plaintext bytes once.
 // Run: npm run build && node dist/bench/record-micro.js [--repeats N --ms N --json FILE --only SUBSTR]
 import { createCipheriv, randomBytes } from "node:crypto";
-import { HASH_LENGTH, TLS10, TLS12, type ProtocolVersion } from "../src/crypto/types.js";
+import { HASH_LENGTH, TLS10, TLS12, type RecordVersion } from "../src/crypto/types.js";
 import { encKeyLength, type RecordCipher, type RecordMac, type RecordProvider, type RecordState } from "../src/crypto/record.js";
 import { wasmRecordProvider } from "../src/crypto/wasm/record.js";
 import { nativeRecordProvider } from "../src/crypto/native/record.js";
@@ -16,7 +16,7 @@ const SIZE = 16 * 1024;
 const frag = new Uint8Array(randomBytes(SIZE));
 const providers = [wasmRecordProvider, nativeRecordProvider] as unknown as RecordProvider<unknown>[];
 
-const suites: { version: ProtocolVersion; cipher: RecordCipher; mac: RecordMac; label: string }[] = [
+const suites: { version: RecordVersion; cipher: RecordCipher; mac: RecordMac; label: string }[] = [
   { version: TLS12, cipher: "aes128-cbc", mac: "sha1", label: "tls12-aes128-sha" },
   { version: TLS10, cipher: "aes128-cbc", mac: "sha1", label: "tls10-aes128-sha" },
   { version: TLS12, cipher: "aes256-cbc", mac: "sha256", label: "tls12-aes256-sha256" },

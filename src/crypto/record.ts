@@ -15,7 +15,7 @@
 // key applied to a unique nonce, which NIST SP 800-38A Appendix C allows for
 // generating unpredictable IVs. A node that restores a checkpoint therefore
 // reproduces the same records byte for byte.
-import { HASH_LENGTH, SSL3, TLS10, TLS11, TLS12, type HashAlg, type ProtocolVersion } from "./types.js";
+import { HASH_LENGTH, SSL3, TLS10, TLS11, TLS12, type HashAlg, type RecordVersion } from "./types.js";
 
 export type RecordCipher = "aes128-cbc" | "aes256-cbc" | "rc4-128" | "null";
 export type RecordMac = HashAlg;
@@ -47,7 +47,7 @@ export interface Rc4Position {
 
 /** What a checkpoint carries for one direction of one connection. */
 export interface RecordState {
-  readonly version: ProtocolVersion;
+  readonly version: RecordVersion;
   readonly cipher: RecordCipher;
   readonly mac: RecordMac;
   readonly encKey: Uint8Array;
@@ -274,7 +274,7 @@ export function decodeRecordState(buf: Uint8Array): RecordState {
   if (buf[p] !== RECORD_STATE_FORMAT) throw badState(`unknown record state format ${buf[p]}`);
   p++;
   need(5 + 8, "header");
-  const version = v.getUint16(p) as ProtocolVersion; p += 2;
+  const version = v.getUint16(p) as RecordVersion; p += 2;
   const cipher = CIPHER_IDS[buf[p++]!];
   const mac = MAC_IDS[buf[p++]!];
   if (!cipher) throw badState(`unknown cipher id ${buf[p - 2]}`);

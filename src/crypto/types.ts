@@ -9,12 +9,17 @@ export type HashAlg = "md5" | "sha1" | "sha256";
 
 export const HASH_LENGTH: Readonly<Record<HashAlg, number>> = { md5: 16, sha1: 20, sha256: 32 };
 
-/** Protocol versions as they appear on the wire. */
+/**
+ * The protocol versions whose record protection and PRFs the providers
+ * implement, as wire values. (The codec's `ProtocolVersion` in
+ * src/tls/codec/constants.ts is the wider set of values a peer may send,
+ * TLS 1.3 included.)
+ */
 export const SSL3 = 0x0300;
 export const TLS10 = 0x0301;
 export const TLS11 = 0x0302;
 export const TLS12 = 0x0303;
-export type ProtocolVersion = typeof SSL3 | typeof TLS10 | typeof TLS11 | typeof TLS12;
+export type RecordVersion = typeof SSL3 | typeof TLS10 | typeof TLS11 | typeof TLS12;
 
 /** RSA public key; integers are big-endian unsigned, no leading zero bytes. */
 export interface RsaPublicKey {

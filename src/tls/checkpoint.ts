@@ -13,13 +13,13 @@
 // Binary encoding (STYLE.md §7): format byte first, then a kind byte; all
 // integers big-endian. Record states reuse src/crypto/record.ts's encoding.
 import { decodeRecordState, encodeRecordState, type RecordState } from "../crypto/record.js";
-import type { ProtocolVersion } from "../crypto/types.js";
+import type { RecordVersion } from "../crypto/types.js";
 import { DecodeError, Reader, Writer } from "./codec/index.js";
 import type { HandshakePhase } from "./sequences.js";
 
 /** The negotiated parameters as plain data (suite by code). */
 export interface NegotiatedSnapshot {
-  readonly version: ProtocolVersion;
+  readonly version: RecordVersion;
   readonly clientVersion: number;
   readonly cipherSuite: number;
   readonly clientRandom: Uint8Array;
@@ -240,7 +240,7 @@ function decode(buf: Uint8Array): Checkpoint {
     if (!phase) throw new CheckpointError("unknown handshake phase id");
     const clientConsumed = num(r.u64("clientConsumed"), "clientConsumed");
     const serverWritten = num(r.u64("serverWritten"), "serverWritten");
-    const version = r.u16("version") as ProtocolVersion;
+    const version = r.u16("version") as RecordVersion;
     const clientVersion = r.u16("clientVersion");
     const cipherSuite = r.u16("cipherSuite");
     const clientRandom = r.bytes(32, "clientRandom").slice();

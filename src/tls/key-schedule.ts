@@ -10,7 +10,7 @@
 // (CipherSuite.prfHash); a SHA-384 suite would need the hash passed down.
 import type { CryptoProvider } from "../crypto/provider.js";
 import type { RecordState } from "../crypto/record.js";
-import type { ProtocolVersion } from "../crypto/types.js";
+import type { RecordVersion } from "../crypto/types.js";
 import { keyBlockIvLength, TLS_VERIFY_DATA_LENGTH, type CipherSuite } from "./codec/index.js";
 import { concatBytes } from "../bytes.js";
 
@@ -74,7 +74,7 @@ export function initialRecordState(version: number, suite: CipherSuite, kb: KeyB
   const client = side === "client";
   const iv = client ? kb.clientIv : kb.serverIv;
   return {
-    version: version as ProtocolVersion,
+    version: version as RecordVersion,
     cipher: suite.cipher,
     mac: suite.mac,
     encKey: client ? kb.clientKey : kb.serverKey,

@@ -16,7 +16,7 @@
 // §7.2 names, a bug of ours becomes internal_error, and the connection closes.
 import type { CryptoProvider } from "../crypto/provider.js";
 import { RecordError, type RecordState } from "../crypto/record.js";
-import type { ProtocolVersion } from "../crypto/types.js";
+import type { RecordVersion } from "../crypto/types.js";
 import {
   AlertDescription, AlertLevel, alertDescriptionName, checkPlaintextFragment, clientExtension, ContentType, DecodeError,
   encodeHandshake, encodeRecord, fragmentPlaintext, HandshakeReassembler, handshakeTypeName, HandshakeType,
@@ -205,6 +205,20 @@ export class ServerConnection {
     });
   }
 
+  /**
+   * Closes with a fatal internal_error alert: the connection cannot go on
+   * for a reason of ours, not the peer's (RFC 5246 §7.2.2: "An internal
+   * error unrelated to the peer or the correctness of the protocol"), e.g.
+   * the backend refused or reset. Unlike close(), the client cannot take
+   * the end for a complete answer, and the session is invalidated (§7.2).
+   */
+  abort(detail: string): void {
+    if (this.state.kind === "Closed") return;
+    this.guard(() => {
+      throw new Fatal(AlertDescription.internal_error, detail);
+    });
+  }
+
   /** Outputs ready to act on, in order; transmits wait for their checkpoint's acknowledgement. */
   drain(): EngineOutput[] {
     const out: EngineOutput[] = [];
@@ -372,7 +386,7 @@ export class ServerConnection {
 
     // Version (RFC 5246 §7.4.1.2, Appendix E.1): the highest both support.
     if (ch.clientVersion >> 8 !== 3) throw new Fatal(A.protocol_version, `ClientHello.client_version ${versionName(ch.clientVersion)} is not SSL 3/TLS`);
-    const version = Math.min(ch.clientVersion, cfg.maxVersion) as ProtocolVersion;
+    const version = Math.min(ch.clientVersion, cfg.maxVersion) as RecordVersion;
     if (version < cfg.minVersion) {
       throw new Fatal(A.protocol_version, `client offers at most ${versionName(ch.clientVersion)}, we require ${versionName(cfg.minVersion)}`);
     }

@@ -8,7 +8,7 @@
 // builds a ConnectionSnapshot from it), so no state holds anything a restore
 // could not rebuild.
 import type { RecordState } from "../crypto/record.js";
-import type { ProtocolVersion } from "../crypto/types.js";
+import type { RecordVersion } from "../crypto/types.js";
 import type { CipherSuite } from "./codec/index.js";
 import { constantTimeEqual } from "./key-schedule.js";
 import { positionAfter, type HandshakePhase } from "./sequences.js";
@@ -16,7 +16,7 @@ import type { Transcript } from "./transcript.js";
 
 /** What the ClientHello decided (the pre-ServerHello state of SSLACC §5.1). */
 export interface Negotiated {
-  readonly version: ProtocolVersion;
+  readonly version: RecordVersion;
   /** ClientHello.client_version: the RSA pre-master's version check (RFC 5246 §7.4.7.1). */
   readonly clientVersion: number;
   readonly suite: CipherSuite;

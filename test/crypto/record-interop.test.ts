@@ -14,7 +14,7 @@
 // check.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { TLS10, TLS11, TLS12, type ProtocolVersion } from "../../src/crypto/types.js";
+import { TLS10, TLS11, TLS12, type RecordVersion } from "../../src/crypto/types.js";
 import type { RecordProvider } from "../../src/crypto/record.js";
 import { wasmRecordProvider } from "../../src/crypto/wasm/record.js";
 import { nativeRecordProvider } from "../../src/crypto/native/record.js";
@@ -32,7 +32,7 @@ const native = nativeRecordProvider as unknown as AnyProvider;
 interface Case {
   readonly name: string;
   readonly tlsVersion: SecureVersion;
-  readonly version: ProtocolVersion;
+  readonly version: RecordVersion;
   readonly ciphers: string;
   readonly openssl: string;
   readonly suite: Suite;
@@ -60,7 +60,7 @@ type Opened = Record<Direction, { type: number; plaintext: Buffer }[]>;
  * minimal padding, or RC4), so a shadow state sealing the same plaintext must
  * give the peer's exact bytes.
  */
-function recordChecker(version: ProtocolVersion, suite: Suite, deterministic: boolean,
+function recordChecker(version: RecordVersion, suite: Suite, deterministic: boolean,
   transform: Record<Direction, (b: Uint8Array) => Buffer>) {
   const opened: Opened = { c2s: [], s2c: [] };
   const stats = { exactMatches: 0 };
@@ -136,7 +136,7 @@ for (const c of CASES) {
 
 // GnuTLS still implements RC4 (RFC 7465 notwithstanding) and TLS 1.1; it sends
 // encrypt_then_mac for CBC unless told %NO_ETM.
-const GNUTLS: readonly { name: string; version: ProtocolVersion; priority: string; suite: Suite; deterministic: boolean }[] = [
+const GNUTLS: readonly { name: string; version: RecordVersion; priority: string; suite: Suite; deterministic: boolean }[] = [
   { name: "TLS 1.0 RC4-128-SHA", version: TLS10, suite: { cipher: "rc4-128", mac: "sha1" }, deterministic: true,
     priority: "NORMAL:-VERS-ALL:+VERS-TLS1.0:-KX-ALL:+RSA:-CIPHER-ALL:+ARCFOUR-128:-MAC-ALL:+SHA1" },
   { name: "TLS 1.2 RC4-128-MD5", version: TLS12, suite: { cipher: "rc4-128", mac: "md5" }, deterministic: true,

@@ -5,7 +5,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createCipheriv, createHmac, randomBytes } from "node:crypto";
-import { HASH_LENGTH, SSL3, TLS10, TLS11, TLS12, type ProtocolVersion } from "../../src/crypto/types.js";
+import { HASH_LENGTH, SSL3, TLS10, TLS11, TLS12, type RecordVersion } from "../../src/crypto/types.js";
 import {
   MAX_CIPHERTEXT, RC4_BASE_INTERVAL, RecordError, SEQ_LIMIT, decodeRecordState, encKeyLength, encodeRecordState,
   macHeader, type RecordCipher, type RecordMac, type RecordProvider, type RecordState,
@@ -24,10 +24,10 @@ const SUITES: readonly { cipher: RecordCipher; mac: RecordMac }[] = [
   { cipher: "rc4-128", mac: "md5" }, { cipher: "rc4-128", mac: "sha1" },
   { cipher: "null", mac: "sha1" },
 ];
-const VERSIONS: readonly ProtocolVersion[] = [TLS10, TLS11, TLS12];
+const VERSIONS: readonly RecordVersion[] = [TLS10, TLS11, TLS12];
 
 function configs() {
-  const out: { version: ProtocolVersion; cipher: RecordCipher; mac: RecordMac; name: string }[] = [];
+  const out: { version: RecordVersion; cipher: RecordCipher; mac: RecordMac; name: string }[] = [];
   for (const version of VERSIONS) {
     for (const s of SUITES) {
       if (s.mac === "sha256" && version !== TLS12) continue; // RFC 5246 App. A.5
@@ -37,7 +37,7 @@ function configs() {
   return out;
 }
 
-function freshState(version: ProtocolVersion, cipher: RecordCipher, mac: RecordMac, seq = 0n): RecordState {
+function freshState(version: RecordVersion, cipher: RecordCipher, mac: RecordMac, seq = 0n): RecordState {
   const cbc10 = version === TLS10 && cipher.endsWith("-cbc");
   return {
     version, cipher, mac, seq,

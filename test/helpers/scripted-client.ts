@@ -5,7 +5,7 @@
 // records at will (RFC 5246 §6.2.1), which real clients rarely do.
 import { constants, createHash, publicEncrypt } from "node:crypto";
 import { wasmProvider } from "../../src/crypto/provider.js";
-import { TLS12, type ProtocolVersion } from "../../src/crypto/types.js";
+import { TLS12, type RecordVersion } from "../../src/crypto/types.js";
 import type { RecordCipher, RecordMac } from "../../src/crypto/record.js";
 import {
   ContentType, encodeHandshake, encodeRecord, HandshakeReassembler, HandshakeType, parseServerHello, RecordDeframer,
@@ -35,7 +35,7 @@ export class ScriptedClient {
   private write: unknown;
 
   constructor(
-    readonly version: ProtocolVersion,
+    readonly version: RecordVersion,
     readonly suite: ScriptedSuite,
     seed: string,
     readonly extensions: ClientExtension[] = [{ type: "extended_master_secret" }],

@@ -16,7 +16,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as tls from "node:tls";
 import { selfSignedCertificate, type CertificateAndKey } from "../../src/cert.js";
-import { HASH_LENGTH, TLS10, TLS12, type ProtocolVersion } from "../../src/crypto/types.js";
+import { HASH_LENGTH, TLS10, TLS12, type RecordVersion } from "../../src/crypto/types.js";
 import { encKeyLength, type RecordCipher, type RecordMac, type RecordState } from "../../src/crypto/record.js";
 
 export type Direction = "c2s" | "s2c";
@@ -61,7 +61,7 @@ function pHash(alg: "md5" | "sha1" | "sha256", secret: Buffer, seed: Buffer, len
   return Buffer.concat(out).subarray(0, len);
 }
 
-export function tlsPrf(version: ProtocolVersion, secret: Buffer, label: string, seed: Buffer, len: number): Buffer {
+export function tlsPrf(version: RecordVersion, secret: Buffer, label: string, seed: Buffer, len: number): Buffer {
   const labelSeed = Buffer.concat([Buffer.from(label, "latin1"), seed]);
   if (version === TLS12) return pHash("sha256", secret, labelSeed, len); // RFC 5246 §5 (non-SHA384 suites)
   // RFC 2246 §5: S1 and S2 are the halves of the secret, sharing a byte if odd.
@@ -73,7 +73,7 @@ export function tlsPrf(version: ProtocolVersion, secret: Buffer, label: string, 
 }
 
 /** RFC 5246 §6.3 key block → the two directions' initial record states. */
-export function deriveRecordStates(version: ProtocolVersion, suite: Suite, s: SessionSecrets): Record<Direction, RecordState> {
+export function deriveRecordStates(version: RecordVersion, suite: Suite, s: SessionSecrets): Record<Direction, RecordState> {
   const macLen = HASH_LENGTH[suite.mac];
   const keyLen = encKeyLength(suite.cipher);
   // RFC 2246 §6.3: TLS 1.0 block ciphers also take their IVs from the key block.

@@ -6,7 +6,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { constants, createHash, publicEncrypt, randomBytes } from "node:crypto";
 import { nativeProvider } from "../../src/crypto/provider.js";
-import { TLS12, type ProtocolVersion } from "../../src/crypto/types.js";
+import { TLS12, type RecordVersion } from "../../src/crypto/types.js";
 import {
   AlertDescription, ContentType, encodeHandshake, encodeRecord, HandshakeReassembler, HandshakeType, parseServerHello,
   RecordDeframer, writeAlert, writeClientHello, writeClientKeyExchange, writeFinished, Writer,
@@ -77,7 +77,7 @@ class MiniClient {
   readonly transcript: Uint8Array[] = [];
   readonly ch = hello();
   serverRandom!: Buffer;
-  version: ProtocolVersion = TLS12;
+  version: RecordVersion = TLS12;
   master!: Buffer;
   writeState: unknown;
   readState: unknown;

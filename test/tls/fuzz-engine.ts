@@ -18,7 +18,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { nativeProvider } from "../../src/crypto/provider.js";
-import { TLS10, TLS12, type ProtocolVersion } from "../../src/crypto/types.js";
+import { TLS10, TLS12, type RecordVersion } from "../../src/crypto/types.js";
 import {
   AlertDescription, alertDescriptionName, ContentType, encodeHandshake, HandshakeType, RecordDeframer, writeClientHello,
 } from "../../src/tls/codec/index.js";
@@ -151,7 +151,7 @@ export interface Seed {
  * split across two records), two data records, an optional renegotiation
  * attempt, and close_notify.
  */
-function scriptedSeed(name: string, version: ProtocolVersion, suite: ScriptedSuite, opts: { splitHello?: boolean; renegotiate?: boolean } = {}): Seed {
+function scriptedSeed(name: string, version: RecordVersion, suite: ScriptedSuite, opts: { splitHello?: boolean; renegotiate?: boolean } = {}): Seed {
   const c = new ScriptedClient(version, suite, name);
   const records: Uint8Array[] = [];
   const hello = c.hello();
