@@ -1,0 +1,533 @@
+// One cluster member, sans-I/O (STYLE.md §1, §8): the composition of the
+// wire (wire.ts), membership and leases (membership.ts), the bucket map
+// (bucket-map.ts), reliable streams (reliable.ts), replication
+// (replication.ts), aggregation (aggregator.ts) and the session cache
+// (session-cache.ts). The channel (channel.ts: UDP) and the daemon drive it:
+//
+//   receive(datagram, now)  tick(now)  flush()        ← I/O shell, timers
+//   replicate(connId, bucket, bytes, now) → rid       ← relay checkpoints
+//   takeDatagrams() → [{to, bytes}]                   → channel.ts
+//   takeEvents() → replicated / bucketAcquired / ...  → relay, shards
+//   owns(bucket, now), sessions (SessionCache)        → dispatch, TLS engine
+//
+// Time is always the caller's `now` in ms (> 0), so the simulation
+// (test/cluster/sim.ts) can run any schedule deterministically.
+import type { CryptoProvider } from "../crypto/provider.js";
+import { assertNever } from "../tls/codec/assert-never.js";
+import { Aggregator, type OutDatagram } from "./aggregator.js";
+import {
+  EMPTY_MAP,
+  bucketCounts,
+  isMember,
+  mapFromMessage,
+  mapToMessage,
+  newer,
+  ownsUnder,
+  plan,
+  type BucketMap,
+  type ReplicationPolicy,
+} from "./bucket-map.js";
+import { Membership, type PartitionRule } from "./membership.js";
+import { BUCKETS, encodeMessage, type Message } from "./messages.js";
+import { ReliableReceiver, ReliableSender } from "./reliable.js";
+import { Replication, replaceState, type Entry, type FoldState, type ReplicationEvent } from "./replication.js";
+import { ClusteredSessionCache } from "./session-cache.js";
+import { DEFAULT_MAX_DATAGRAM, HEADER_BYTES, TAG_BYTES, WireReceiver, type DropCounters } from "./wire.js";
+
+export interface ClusterConfig {
+  readonly nodeId: number;
+  readonly clusterId: number;
+  readonly key: Uint8Array;
+  /** Every configured member id, self included (ids 1..65534). */
+  readonly members: readonly number[];
+  /** This incarnation (docs §3.2): the shell passes its start time in ms; it grows on rejoin. */
+  readonly epoch: number;
+  readonly provider: Pick<CryptoProvider, "hmac">;
+  readonly keepaliveMs?: number;
+  readonly deadAfterMs?: number;
+  readonly leaseMs?: number;
+  readonly partition?: PartitionRule;
+  readonly policy?: ReplicationPolicy;
+  /** Buckets in flight per rebalance step (default 32). */
+  readonly maxMoves?: number;
+  /** A mirror that leaves a checkpoint unacknowledged this long is declared dead (default deadAfterMs). */
+  readonly ackTimeoutMs?: number;
+  readonly nackRetryMs?: number;
+  readonly maxResendQueue?: number;
+  readonly mtuDatagram?: number;
+  readonly maxDatagram?: number;
+  readonly maxDelayMs?: number;
+  readonly aggregate?: boolean;
+  readonly fold?: FoldState;
+  readonly sessions?: { readonly maxEntries: number; readonly ttlMs: number };
+}
+
+export type ClusterEvent =
+  | ReplicationEvent
+  | { readonly kind: "mapAdopted"; readonly version: number; readonly issuer: number }
+  /** We were dropped from the map (declared dead while alive): state cleared, rejoining under `epoch`. */
+  | { readonly kind: "expelled"; readonly epoch: number };
+
+export type ReplicateResult =
+  | { readonly ok: true; readonly rid: number }
+  | { readonly ok: false; readonly reason: "not_owner" | "checkpoint_too_large" | "bad_bucket" };
+
+export class ClusterError extends Error {
+  override readonly name = "ClusterError";
+}
+
+interface PeerStreams {
+  out: ReliableSender;
+  in: ReliableReceiver;
+  lastMapSent: number;
+}
+
+export class ClusterNode {
+  readonly nodeId: number;
+  readonly membership: Membership;
+  readonly replication: Replication;
+  readonly sessions: ClusteredSessionCache;
+  readonly aggregator: Aggregator;
+  private readonly wire: WireReceiver;
+  private readonly policy: ReplicationPolicy;
+  private epochValue: number;
+  private mapValue: BucketMap = EMPTY_MAP;
+  private wasMember = false;
+  private readonly streams = new Map<number, PeerStreams>();
+  private nextKeepalive = 0;
+  private now = 0;
+  private events: ClusterEvent[] = [];
+  private left = false;
+  private readonly cfg: ClusterConfig;
+  readonly counters = { expulsions: 0, mirrorsDeclaredDead: 0, mapsIssued: 0, mapsAdopted: 0, nacksSent: 0, retransmits: 0, staleMapsIgnored: 0 };
+
+  constructor(cfg: ClusterConfig, now: number) {
+    if (!(now > 0)) throw new ClusterError("clock must start above 0 (0 means 'no echo' on the wire)");
+    if (cfg.key.length < 32) throw new ClusterError("cluster key shorter than 32 bytes");
+    for (const id of cfg.members) if (!(Number.isInteger(id) && id >= 1 && id <= 0xfffe)) throw new ClusterError(`member id ${id}`);
+    this.cfg = cfg;
+    this.nodeId = cfg.nodeId;
+    this.now = now;
+    this.epochValue = cfg.epoch;
+    this.policy = cfg.policy ?? { kind: "all" };
+    this.membership = new Membership({
+      nodeId: cfg.nodeId,
+      members: cfg.members,
+      keepaliveMs: cfg.keepaliveMs,
+      deadAfterMs: cfg.deadAfterMs,
+      leaseMs: cfg.leaseMs,
+      partition: cfg.partition,
+    });
+    this.wire = new WireReceiver({
+      clusterId: cfg.clusterId, nodeId: cfg.nodeId, key: cfg.key, members: cfg.members, provider: cfg.provider, maxDatagram: cfg.maxDatagram,
+      epoch: () => this.epochValue,
+    });
+    this.aggregator = new Aggregator(
+      {
+        clusterId: cfg.clusterId, nodeId: cfg.nodeId, key: cfg.key, provider: cfg.provider, mtuDatagram: cfg.mtuDatagram, maxDelayMs: cfg.maxDelayMs,
+        enabled: cfg.aggregate,
+        // To a peer we do not hear, address no particular incarnation (0): if it rejoined, or we did, both
+        // sides would otherwise refuse each other's datagrams forever (each naming the other's old epoch).
+        destEpoch: (to) => (this.membership.alive(to, this.now) ? this.membership.epochOf(to) : 0),
+      },
+      cfg.epoch,
+    );
+    this.replication = new Replication({
+      self: () => this.nodeId,
+      policy: this.policy,
+      fold: cfg.fold ?? replaceState,
+      sendReliable: (to, m) => this.sendReliable(to, m),
+      isAlive: (id) => this.membership.alive(id, this.now),
+      gcAfterMs: 4 * this.membership.deadAfterMs,
+    });
+    this.sessions = new ClusteredSessionCache({
+      maxEntries: cfg.sessions?.maxEntries ?? 100_000,
+      ttlMs: cfg.sessions?.ttlMs ?? 300_000,
+      now: () => this.now,
+      broadcast: (m) => {
+        for (const id of this.membership.peerIds) if (this.membership.alive(id, this.now)) this.sendReliable(id, m);
+      },
+    });
+    for (const id of this.membership.peerIds) this.streams.set(id, this.freshStreams());
+    // Announce ourselves: peers reset what they knew of a previous incarnation.
+    for (const id of this.membership.peerIds) this.send(id, { type: "join" });
+  }
+
+  get epoch(): number {
+    return this.epochValue;
+  }
+
+  get map(): BucketMap {
+    return this.mapValue;
+  }
+
+  get drops(): DropCounters {
+    return this.wire.drops;
+  }
+
+  private freshStreams(): PeerStreams {
+    return { out: new ReliableSender(this.cfg.maxResendQueue ?? 65536), in: new ReliableReceiver(8192), lastMapSent: -Infinity };
+  }
+
+  // --- outputs -----------------------------------------------------------------
+
+  private send(to: number, m: Message): void {
+    this.aggregator.enqueue(to, encodeMessage(m), this.now);
+  }
+
+  private sendReliable(to: number, m: Message): void {
+    const s = this.streams.get(to);
+    if (!s) return;
+    const { seq, overflow } = s.out.send(m);
+    this.aggregator.enqueue(to, encodeMessage(m, seq), this.now);
+    if (overflow) this.mirrorFailed(to, "resendOverflow");
+  }
+
+  /** End of the caller's turn (SSLACC §5.8): acks owed and every queued batch leave now. */
+  flush(): void {
+    this.sendAcks();
+    this.aggregator.flush();
+  }
+
+  takeDatagrams(): OutDatagram[] {
+    return this.aggregator.take();
+  }
+
+  takeEvents(): ClusterEvent[] {
+    const e = [...this.events, ...this.replication.takeEvents()];
+    this.events = [];
+    return e;
+  }
+
+  private sendAcks(): void {
+    for (const { to, rid } of this.replication.takeAcks()) this.send(to, { type: "checkpointAck", rid });
+  }
+
+  // --- views -------------------------------------------------------------------
+
+  master(now: number): number {
+    return this.membership.master(now);
+  }
+
+  /** We claim mastership: lowest live id in our view, with a quorum lease. */
+  isMaster(now: number): boolean {
+    const claim = this.master(now) === this.nodeId && this.membership.quorumLeaseUntil() > now;
+    if (!claim) this.masterSince = Infinity;
+    else if (this.masterSince === Infinity) this.masterSince = now;
+    return claim;
+  }
+
+  /** Since when we claim mastership without a break (∞: we do not). */
+  private masterSince = Infinity;
+
+  /** Whether some live peer announced a map newer than ours: then ours is stale and we act on nothing. */
+  private mapStale(now: number): boolean {
+    for (const id of this.membership.peerIds) {
+      if (!this.membership.alive(id, now)) continue;
+      const v = this.membership.peerMapVersion(id);
+      if (newer({ version: v.version, issuer: v.issuer }, this.mapValue)) return true;
+    }
+    return false;
+  }
+
+  /** Whether this member may act for `bucket` now (docs §5.3, §6.3): listed, owner, not moving, map current, lease valid. */
+  owns(bucket: number, now: number): boolean {
+    return this.ownedBuckets(now).has(bucket);
+  }
+
+  /** Every bucket this member acts for now. */
+  ownedBuckets(now: number): Set<number> {
+    const out = new Set<number>();
+    if (this.left || !isMember(this.mapValue, this.nodeId, this.epochValue) || this.mapStale(now)) return out;
+    const master = this.master(now);
+    if (!(this.membership.ownershipLeaseUntil(master) > now)) return out;
+    for (let b = 0; b < BUCKETS; b++) if (ownsUnder(this.mapValue, this.nodeId, b)) out.add(b);
+    return out;
+  }
+
+  // --- inputs from the relay -----------------------------------------------------
+
+  /** One relay checkpoint of a connection in a bucket we own. Wait for the "replicated" event with this rid before commit. */
+  replicate(connId: number, bucket: number, checkpoint: Uint8Array, now: number): ReplicateResult {
+    this.now = Math.max(this.now, now);
+    if (!(Number.isInteger(bucket) && bucket >= 0 && bucket < BUCKETS)) return { ok: false, reason: "bad_bucket" };
+    if (!this.owns(bucket, now)) return { ok: false, reason: "not_owner" };
+    const limit = (this.cfg.maxDatagram ?? DEFAULT_MAX_DATAGRAM) - HEADER_BYTES - TAG_BYTES - 40;
+    if (checkpoint.length > limit) return { ok: false, reason: "checkpoint_too_large" };
+    return { ok: true, rid: this.replication.replicate(this.mapValue, connId, bucket, checkpoint, now) };
+  }
+
+  /** The connection ended: mirrors forget it. */
+  closeConnection(connId: number, now: number): number | undefined {
+    this.now = Math.max(this.now, now);
+    return this.replication.close(this.mapValue, connId, now);
+  }
+
+  /** Graceful leave: the master reassigns our buckets at once instead of after deadAfterMs. */
+  leave(now: number): void {
+    this.now = Math.max(this.now, now);
+    this.left = true;
+    for (const id of this.membership.peerIds) this.send(id, { type: "leave", member: this.nodeId, reason: "shutdown" });
+    this.flush();
+  }
+
+  // --- datagrams ------------------------------------------------------------------
+
+  receive(datagram: Uint8Array, now: number): void {
+    this.now = Math.max(this.now, now);
+    if (this.left) return;
+    const opened = this.wire.open(datagram);
+    if (!opened.ok) return;
+    const from = opened.header.sender;
+    const ka = opened.messages.find((f) => f.message.type === "keepalive")?.message;
+    const known = this.membership.epochOf(from);
+    this.membership.heard(from, opened.header.epoch, now, ka?.type === "keepalive" ? ka : undefined);
+    if (known !== opened.header.epoch) this.peerRestarted(from, now); // first contact or a new incarnation
+    const s = this.streams.get(from)!;
+    for (const { message, streamSeq } of opened.messages) {
+      // A reliable message belongs to the stream between two known incarnations: never to a first contact.
+      if (streamSeq > 0 && opened.header.destEpoch === 0) continue;
+      if (streamSeq > 0) {
+        for (const m of s.in.accept(streamSeq, message)) this.deliver(from, m, now);
+      } else {
+        this.deliver(from, message, now);
+      }
+    }
+    const gap = s.in.nack(now, this.cfg.nackRetryMs ?? 20);
+    if (gap) {
+      this.counters.nacksSent++;
+      this.send(from, { type: "nack", from: gap.from, to: gap.to });
+    }
+  }
+
+  private peerRestarted(id: number, now: number): void {
+    this.aggregator.drop(id);
+    this.streams.set(id, this.freshStreams());
+    this.replication.peerRestarted(id, now);
+    // Sessions we made go to the newcomer (the master sends the rest when it admits it).
+    for (const session of this.sessions.sessions(true)) this.sendReliable(id, { type: "sessionAdd", session });
+  }
+
+  private deliver(from: number, m: Message, now: number): void {
+    switch (m.type) {
+      case "keepalive": {
+        const s = this.streams.get(from)!;
+        s.out.ack(m.streamAck);
+        s.in.noteTail(m.streamNext);
+        if (m.checkpointAck > 0) this.replication.acked(from, m.checkpointAck, now);
+        // Anyone with a newer map than the sender's passes it on (maps are authenticated and versioned).
+        if (newer(this.mapValue, { version: m.mapVersion, issuer: m.mapIssuer }) && now - s.lastMapSent >= this.membership.keepaliveMs) {
+          s.lastMapSent = now;
+          this.send(from, mapToMessage(this.mapValue));
+        }
+        return;
+      }
+      case "join":
+        return; // the epoch change already reset what we knew of it
+      case "leave":
+        if (m.member === from && m.reason === "shutdown") {
+          this.membership.declareDead(from);
+          this.replication.mirrorGone(from, now);
+        } else if (m.member !== this.nodeId && this.master(now) === this.nodeId) {
+          // A member asks us (the master) to expel a mirror that stopped acknowledging it.
+          this.membership.declareDead(m.member);
+        }
+        return;
+      case "bucketMap":
+        this.adopt(mapFromMessage(m), now);
+        return;
+      case "checkpoint":
+      case "connectionClosed":
+      case "bucketReleased":
+        this.replication.onMessage(this.mapValue, from, m, now);
+        return;
+      case "checkpointAck":
+        this.replication.acked(from, m.rid, now);
+        return;
+      case "sessionAdd":
+        this.sessions.added(m.session);
+        return;
+      case "sessionRemove":
+        this.sessions.removed(m.id);
+        return;
+      case "nack": {
+        const s = this.streams.get(from)!;
+        for (const r of s.out.resend(m.from, m.to)) {
+          this.counters.retransmits++;
+          this.aggregator.enqueue(from, encodeMessage(r.message, r.seq), now);
+        }
+        return;
+      }
+      default:
+        assertNever(m, "cluster message");
+    }
+  }
+
+  private adopt(next: BucketMap, now: number): void {
+    if (!newer(next, this.mapValue)) {
+      this.counters.staleMapsIgnored++;
+      return;
+    }
+    const prev = this.mapValue;
+    this.mapValue = next;
+    this.counters.mapsAdopted++;
+    this.events.push({ kind: "mapAdopted", version: next.version, issuer: next.issuer });
+    const member = isMember(next, this.nodeId, this.epochValue);
+    if (this.wasMember && !member) {
+      this.expel(now);
+      return;
+    }
+    if (member) this.wasMember = true;
+    this.replication.remapped(prev, next, now);
+  }
+
+  /**
+   * We were declared dead while alive (a false suspicion, a partition, or a
+   * mirror that did not acknowledge in time). Our tables may have missed
+   * updates, so we drop them and come back as a new incarnation.
+   */
+  private expel(now: number): void {
+    this.counters.expulsions++;
+    this.epochValue += 1;
+    this.wasMember = false;
+    this.replication.reset();
+    this.sessions.clear();
+    this.aggregator.reset(this.epochValue);
+    this.wire.reset();
+    for (const id of this.membership.peerIds) this.streams.set(id, this.freshStreams());
+    this.events.push({ kind: "expelled", epoch: this.epochValue });
+    for (const id of this.membership.peerIds) this.send(id, { type: "join" });
+    void now;
+  }
+
+  private mirrorFailed(id: number, reason: "noAck" | "resendOverflow"): void {
+    this.counters.mirrorsDeclaredDead++;
+    this.membership.declareDead(id);
+    this.replication.mirrorGone(id, this.now);
+    const master = this.master(this.now);
+    if (master !== this.nodeId) this.send(master, { type: "leave", member: id, reason });
+  }
+
+  // --- time -----------------------------------------------------------------------
+
+  /** Keepalives, failure detection, the master's planning, NACK retries, ack timeouts, delayed flushes. */
+  tick(now: number): void {
+    this.now = Math.max(this.now, now);
+    if (this.left) return;
+    for (const id of this.replication.overdue(now, this.cfg.ackTimeoutMs ?? this.membership.deadAfterMs)) this.mirrorFailed(id, "noAck");
+    for (const [id, s] of this.streams) {
+      const gap = s.in.nack(now, this.cfg.nackRetryMs ?? 20);
+      if (gap && this.membership.alive(id, now)) {
+        this.counters.nacksSent++;
+        this.send(id, { type: "nack", from: gap.from, to: gap.to });
+      }
+    }
+    // Pending checkpoints to a mirror that died are no longer waited for.
+    for (const id of this.membership.peerIds) if (!this.membership.alive(id, now)) this.replication.mirrorGone(id, now);
+    // A new master waits deadAfterMs before it plans: by then it has heard every live member (or knows it
+    // dead) and every lease granted by a previous master has run out (docs §5.3). It also waits for the
+    // newest map, which peers pass on when they see our older version in a keepalive.
+    if (this.isMaster(now) && now - this.masterSince >= this.membership.deadAfterMs && !this.mapStale(now)) this.planAsMaster(now);
+    if (now >= this.nextKeepalive) {
+      this.nextKeepalive = now + this.membership.keepaliveMs;
+      this.sendKeepalives(now);
+    }
+    this.sendAcks();
+    this.aggregator.tick(now);
+  }
+
+  private sendKeepalives(now: number): void {
+    const master = this.isMaster(now);
+    const ready = this.replication.readyFor(this.mapValue) ? this.mapValue.version : 0;
+    for (const id of this.membership.peerIds) {
+      const s = this.streams.get(id)!;
+      this.send(id, {
+        type: "keepalive",
+        ...this.membership.keepaliveFields(id, now),
+        master,
+        mapVersion: this.mapValue.version,
+        mapIssuer: this.mapValue.issuer,
+        readyVersion: ready,
+        streamNext: s.out.last,
+        streamAck: s.in.upTo,
+        checkpointAck: this.replication.appliedFrom(id),
+      });
+    }
+  }
+
+  private planAsMaster(now: number): void {
+    const live = this.membership.liveIds(now).map((id) => ({ id, epoch: id === this.nodeId ? this.epochValue : this.membership.epochOf(id) }));
+    let highest = this.mapValue.version;
+    for (const id of this.membership.peerIds) if (this.membership.alive(id, now)) highest = Math.max(highest, this.membership.peerMapVersion(id).version);
+    const next = plan({
+      current: this.mapValue,
+      self: this.nodeId,
+      live,
+      highestSeen: highest,
+      ready: (id, version) => {
+        if (id === this.nodeId) return this.replication.readyFor(this.mapValue) && version === this.mapValue.version;
+        const v = this.membership.peerMapVersion(id);
+        return v.version === version && v.issuer === this.mapValue.issuer && v.ready === version;
+      },
+      policy: this.policy,
+      maxMoves: this.cfg.maxMoves ?? 32,
+    });
+    if (!next) return;
+    this.counters.mapsIssued++;
+    const admitted = next.members.filter((m) => m.id !== this.nodeId && !isMember(this.mapValue, m.id, m.epoch));
+    this.adopt(next, now);
+    const msg = mapToMessage(next);
+    for (const id of this.membership.peerIds) {
+      if (!this.membership.alive(id, now)) continue;
+      this.streams.get(id)!.lastMapSent = now;
+      this.send(id, msg);
+    }
+    // A newcomer gets every session (including those of members that died since they made them).
+    for (const m of admitted) for (const session of this.sessions.sessions(false)) this.sendReliable(m.id, { type: "sessionAdd", session });
+  }
+
+  status(now: number): ClusterStatus {
+    const counts = bucketCounts(this.mapValue);
+    return {
+      nodeId: this.nodeId,
+      epoch: this.epochValue,
+      master: this.master(now),
+      isMaster: this.isMaster(now),
+      mapVersion: this.mapValue.version,
+      mapIssuer: this.mapValue.issuer,
+      members: this.mapValue.members.map((m) => ({ id: m.id, epoch: m.epoch, alive: this.membership.alive(m.id, now), buckets: counts.get(m.id) ?? 0 })),
+      owned: this.ownedBuckets(now).size,
+      handoffs: this.mapValue.handoffs.size,
+      active: this.replication.active.size,
+      mirrored: this.replication.mirror.size,
+      inFlight: this.replication.inFlight,
+      sessions: this.sessions.size,
+      drops: { ...this.wire.drops },
+      aggregation: { ...this.aggregator.counters },
+      replication: { ...this.replication.stats },
+      counters: { ...this.counters },
+    };
+  }
+}
+
+export interface ClusterStatus {
+  readonly nodeId: number;
+  readonly epoch: number;
+  readonly master: number;
+  readonly isMaster: boolean;
+  readonly mapVersion: number;
+  readonly mapIssuer: number;
+  readonly members: ReadonlyArray<{ id: number; epoch: number; alive: boolean; buckets: number }>;
+  readonly owned: number;
+  readonly handoffs: number;
+  readonly active: number;
+  readonly mirrored: number;
+  readonly inFlight: number;
+  readonly sessions: number;
+  readonly drops: DropCounters;
+  readonly aggregation: Record<string, number>;
+  readonly replication: Record<string, number>;
+  readonly counters: Record<string, number>;
+}
+
+export type { Entry };

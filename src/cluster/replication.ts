@@ -1,0 +1,321 @@
+// Replication of connection checkpoints to mirrors (docs/cluster-protocol.md
+// §7). SSLACC §3.1: every other member holds *mirrored state* sufficient to
+// recreate a connection; DESIGN.md law 1: nothing that depends on new state
+// leaves the owner before the mirrors acknowledged the checkpoint holding it.
+//
+//   relay checkpoint ─replicate(connId, bucket, bytes)→ rid ─CHECKPOINT→ mirrors
+//   mirrors fold it into their *mirror table* ─CHECKPOINT_ACK(rid)→ owner
+//   all required mirrors acked ─> event "replicated"(rid) ─> relay.stored(seq)
+//
+// Tables (cluster-state-handling patent, "node-specific" vs "common" data
+// structures, Fig. 6B): the *active table* holds connections of buckets this
+// member owns; the *mirror table* those of others'. When the map moves a
+// bucket, entries move between the tables (remapped() below).
+//
+// A mirror that stops acknowledging must not hold the owner's output forever
+// (the paper's deadlock warning): after ackTimeoutMs it is reported as
+// failed and dropped from every pending set; the node then declares it dead.
+import type { Message } from "./messages.js";
+import { holdersOf, mirrorsOf, ownsUnder, type BucketMap, type ReplicationPolicy } from "./bucket-map.js";
+
+/** Folds a delta checkpoint onto the previous state (the relay's foldRelay); default: the newest replaces. */
+export type FoldState = (prev: Uint8Array | undefined, delta: Uint8Array) => Uint8Array;
+export const replaceState: FoldState = (_prev, delta) => delta;
+
+export interface Entry {
+  readonly connId: number;
+  readonly bucket: number;
+  /** The member whose checkpoints built it. */
+  owner: number;
+  /** That owner's replication id of the last checkpoint folded in. */
+  rid: number;
+  state: Uint8Array;
+  /** When it last changed (our clock). */
+  touched: number;
+}
+
+export type ReplicationEvent =
+  | {
+      readonly kind: "replicated";
+      readonly rid: number;
+      readonly connId: number;
+      /** Mirrors that acknowledged (the ones required when it was sent, minus those declared dead). */
+      readonly mirrors: readonly number[];
+      readonly latencyMs: number;
+    }
+  /** This member now acts for `bucket`: restore these connections (mirrored state; SSLACC §3.1 "re-instantiate"). */
+  | { readonly kind: "bucketAcquired"; readonly bucket: number; readonly entries: readonly Entry[] }
+  /** Stop acting for `bucket` (moved or handed off): its connections are another member's now. */
+  | { readonly kind: "bucketLost"; readonly bucket: number };
+
+interface Pending {
+  readonly connId: number;
+  readonly waiting: Set<number>;
+  readonly acked: number[];
+  readonly since: number;
+}
+
+export interface ReplicationDeps {
+  readonly self: () => number;
+  readonly policy: ReplicationPolicy;
+  readonly fold: FoldState;
+  /** Send in the reliable stream to a peer. */
+  readonly sendReliable: (to: number, m: Message) => void;
+  readonly isAlive: (id: number) => boolean;
+  /** Entries of buckets we no longer hold are dropped at a remap once untouched this long. */
+  readonly gcAfterMs: number;
+}
+
+export class Replication {
+  readonly active = new Map<number, Entry>();
+  readonly mirror = new Map<number, Entry>();
+  private nextRid = 1;
+  private readonly pending = new Map<number, Pending>();
+  private events: ReplicationEvent[] = [];
+  /** Highest rid applied per owner: what our CHECKPOINT_ACKs say. */
+  private readonly applied = new Map<number, number>();
+  private readonly ackDirty = new Set<number>();
+  /** (bucket/target) pairs whose state was shipped for a pending handoff. */
+  private readonly shipped = new Set<string>();
+  /** Handoff releases received: bucket → source. */
+  private readonly released = new Map<number, number>();
+  readonly stats = { replicated: 0, ackLatencyTotalMs: 0, ackLatencyMaxMs: 0, shippedEntries: 0, mirrorsTimedOut: 0 };
+
+  constructor(private readonly deps: ReplicationDeps) {}
+
+  reset(): void {
+    this.active.clear();
+    this.mirror.clear();
+    this.pending.clear();
+    this.applied.clear();
+    this.ackDirty.clear();
+    this.shipped.clear();
+    this.released.clear();
+  }
+
+  takeEvents(): ReplicationEvent[] {
+    const e = this.events;
+    this.events = [];
+    return e;
+  }
+
+  get inFlight(): number {
+    return this.pending.size;
+  }
+
+  appliedFrom(owner: number): number {
+    return this.applied.get(owner) ?? 0;
+  }
+
+  /** Owner side: one checkpoint of `connId` (caller checked ownership). */
+  replicate(map: BucketMap, connId: number, bucket: number, delta: Uint8Array, now: number): number {
+    const rid = this.nextRid++;
+    const prev = this.active.get(connId);
+    this.active.set(connId, { connId, bucket, owner: this.deps.self(), rid, state: this.deps.fold(prev?.state, delta), touched: now });
+    this.sendToMirrors(map, bucket, rid, connId, now, (m) =>
+      this.deps.sendReliable(m, { type: "checkpoint", rid, connId, bucket, full: false, data: delta }),
+    );
+    return rid;
+  }
+
+  /** Owner side: the connection is gone; mirrors drop it (SSLACC §4.10 step 1: "destroy the relay state on the mirrors"). */
+  close(map: BucketMap, connId: number, now: number): number | undefined {
+    const e = this.active.get(connId);
+    if (!e) return undefined;
+    this.active.delete(connId);
+    const rid = this.nextRid++;
+    this.sendToMirrors(map, e.bucket, rid, connId, now, (m) =>
+      this.deps.sendReliable(m, { type: "connectionClosed", rid, connId, bucket: e.bucket }),
+    );
+    return rid;
+  }
+
+  private sendToMirrors(map: BucketMap, bucket: number, rid: number, connId: number, now: number, send: (m: number) => void): void {
+    const waiting = new Set<number>();
+    for (const m of mirrorsOf(map, bucket, this.deps.policy)) {
+      if (m === this.deps.self() || !this.deps.isAlive(m)) continue;
+      send(m);
+      waiting.add(m);
+    }
+    const p: Pending = { connId, waiting, acked: [], since: now };
+    this.pending.set(rid, p);
+    if (waiting.size === 0) this.complete(rid, p, now);
+  }
+
+  private complete(rid: number, p: Pending, now: number): void {
+    this.pending.delete(rid);
+    const latency = now - p.since;
+    this.stats.replicated++;
+    this.stats.ackLatencyTotalMs += latency;
+    this.stats.ackLatencyMaxMs = Math.max(this.stats.ackLatencyMaxMs, latency);
+    this.events.push({ kind: "replicated", rid, connId: p.connId, mirrors: p.acked, latencyMs: latency });
+  }
+
+  /** Mirror `from` applied our checkpoints up to `rid` (cumulative: its stream is in order). */
+  acked(from: number, rid: number, now: number): void {
+    for (const [r, p] of this.pending) {
+      if (r > rid) break; // Map keeps insertion order, which is rid order
+      if (p.waiting.delete(from)) p.acked.push(from);
+      if (p.waiting.size === 0) this.complete(r, p, now);
+    }
+  }
+
+  /** A mirror is gone (dead, expelled, restarted): nobody waits for it any more. */
+  mirrorGone(id: number, now: number): void {
+    for (const [r, p] of this.pending) {
+      p.waiting.delete(id);
+      if (p.waiting.size === 0) this.complete(r, p, now);
+    }
+  }
+
+  /** Mirrors holding a checkpoint unacknowledged longer than `timeoutMs`. */
+  overdue(now: number, timeoutMs: number): number[] {
+    const out = new Set<number>();
+    for (const p of this.pending.values()) {
+      if (now - p.since < timeoutMs) break;
+      for (const m of p.waiting) out.add(m);
+    }
+    if (out.size > 0) this.stats.mirrorsTimedOut += out.size;
+    return [...out];
+  }
+
+  /** Mirror side: a checkpoint, connection close or state shipment from `from`, in its stream order. */
+  onMessage(map: BucketMap, from: number, m: Message, now: number): void {
+    switch (m.type) {
+      case "checkpoint": {
+        if (!this.active.has(m.connId)) {
+          const prev = this.mirror.get(m.connId);
+          const state = m.full ? m.data : this.deps.fold(prev?.state, m.data);
+          this.mirror.set(m.connId, { connId: m.connId, bucket: m.bucket, owner: from, rid: m.rid, state, touched: now });
+        }
+        this.noteApplied(from, m.rid);
+        return;
+      }
+      case "connectionClosed":
+        if (this.mirror.get(m.connId)?.owner === from) this.mirror.delete(m.connId);
+        this.noteApplied(from, m.rid);
+        return;
+      case "bucketReleased":
+        for (const b of m.buckets) this.released.set(b, from);
+        return;
+      default:
+        return;
+    }
+    void map;
+  }
+
+  private noteApplied(from: number, rid: number): void {
+    if (rid > (this.applied.get(from) ?? 0)) this.applied.set(from, rid);
+    this.ackDirty.add(from);
+  }
+
+  /** CHECKPOINT_ACKs owed since the last call (one per owner, cumulative). */
+  takeAcks(): Array<{ to: number; rid: number }> {
+    const out = [...this.ackDirty].map((to) => ({ to, rid: this.applied.get(to) ?? 0 }));
+    this.ackDirty.clear();
+    return out;
+  }
+
+  /** Whether we hold the state of every bucket the map hands off to us. */
+  readyFor(map: BucketMap): boolean {
+    const me = this.deps.self();
+    for (const [b, to] of map.handoffs) if (to === me && this.released.get(b) !== map.owner[b]) return false;
+    return true;
+  }
+
+  /**
+   * A new map was adopted (state-handling patent Fig. 6B, steps 610-617):
+   * entries of newly owned buckets move mirror → active; entries of lost
+   * buckets move active → mirror (or go, if we no longer hold the bucket);
+   * members that newly hold one of our buckets get full snapshots; buckets we
+   * hand off are shipped to their target, followed by BUCKET_RELEASED.
+   */
+  remapped(prev: BucketMap, next: BucketMap, now: number): void {
+    const me = this.deps.self();
+    const policy = this.deps.policy;
+    const byBucket = new Map<number, Entry[]>();
+    for (const table of [this.active, this.mirror]) {
+      for (const e of table.values()) {
+        const l = byBucket.get(e.bucket);
+        if (l) l.push(e);
+        else byBucket.set(e.bucket, [e]);
+      }
+    }
+    const releases = new Map<number, number[]>();
+    for (let b = 0; b < next.owner.length; b++) {
+      const was = ownsUnder(prev, me, b);
+      const is = ownsUnder(next, me, b);
+      const entries = byBucket.get(b) ?? [];
+      if (!was && is) {
+        for (const e of entries) {
+          this.mirror.delete(e.connId);
+          this.active.set(e.connId, e);
+        }
+        this.released.delete(b);
+        this.events.push({ kind: "bucketAcquired", bucket: b, entries });
+      } else if (was && !is) {
+        this.events.push({ kind: "bucketLost", bucket: b });
+      }
+      const holders = holdersOf(next, b, policy);
+      const target = next.handoffs.get(b);
+      if (next.owner[b] === me && target !== undefined) {
+        // We are the source of a move: ship, once per target.
+        const key = `${b}/${target}`;
+        if (!this.shipped.has(key)) {
+          this.shipped.add(key);
+          for (const e of entries) this.ship(target, e);
+          const l = releases.get(target);
+          if (l) l.push(b);
+          else releases.set(target, [b]);
+        }
+        continue; // entries stay here until the move completes
+      }
+      for (const k of [...this.shipped]) if (k.startsWith(`${b}/`)) this.shipped.delete(k);
+      if (is) {
+        // New holders of a bucket we own get its state (joins, rejoins, k-ring shifts).
+        const before = new Set(holdersOf(prev, b, policy).filter((h) => epochSame(prev, next, h)));
+        for (const h of holders) {
+          if (h === me || before.has(h)) continue;
+          for (const e of this.active.values()) if (e.bucket === b) this.ship(h, e);
+        }
+      } else if (!holders.includes(me)) {
+        // Not ours to hold any more. Maps and state travel separately, so
+        // state shipped to us under a newer map may arrive before that map:
+        // only entries untouched for a while go (docs §7.3).
+        for (const e of entries) {
+          if (now - e.touched < this.deps.gcAfterMs) continue;
+          this.active.delete(e.connId);
+          this.mirror.delete(e.connId);
+        }
+      } else {
+        for (const e of entries) {
+          if (this.active.delete(e.connId)) this.mirror.set(e.connId, e);
+        }
+      }
+    }
+    for (const [to, buckets] of releases) {
+      this.deps.sendReliable(to, { type: "bucketReleased", mapVersion: next.version, mapIssuer: next.issuer, buckets });
+    }
+  }
+
+  /** A full snapshot of one entry to one member (state transfer), in the reliable stream. */
+  private ship(to: number, e: Entry): void {
+    const rid = this.nextRid++;
+    this.stats.shippedEntries++;
+    this.deps.sendReliable(to, { type: "checkpoint", rid, connId: e.connId, bucket: e.bucket, full: true, data: e.state });
+  }
+
+  /** A peer came back under a new epoch: everything it mirrored is gone; it is a new holder once the map says so. */
+  peerRestarted(id: number, now: number): void {
+    this.mirrorGone(id, now);
+    this.applied.delete(id); // its replication ids restart under the new epoch
+    for (const k of [...this.shipped]) if (k.endsWith(`/${id}`)) this.shipped.delete(k);
+  }
+}
+
+/** Whether member `id` has the same incarnation in both maps (a rejoin under a new epoch holds nothing). */
+function epochSame(prev: BucketMap, next: BucketMap, id: number): boolean {
+  const a = prev.members.find((m) => m.id === id);
+  const b = next.members.find((m) => m.id === id);
+  return !!a && !!b && a.epoch === b.epoch;
+}

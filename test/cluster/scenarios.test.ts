@@ -1,0 +1,121 @@
+// Scenarios on the deterministic simulation (sim.ts), safety invariants
+// checked after every simulated millisecond, convergence after each settles.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { Sim } from "./sim.js";
+
+function counts(sim: Sim, id: number): number[] {
+  return sim.node(id).status(sim.now).members.map((m) => m.buckets);
+}
+
+test("a joiner gets buckets gradually (bounded moves per map), with the moved connections' state", () => {
+  const sim = new Sim([1, 2, 3], 11, { maxMoves: 16 }, [3]);
+  sim.load(1500, { sessionEvery: 50 });
+  sim.run(300);
+  sim.checkConverged();
+  assert.deepEqual(counts(sim, 1), [512, 512]);
+  const v0 = sim.node(1).map.version;
+  sim.start(3);
+  let maxHandoffs = 0;
+  for (let t = 0; t < 4000; t += 10) {
+    sim.load(10);
+    maxHandoffs = Math.max(maxHandoffs, sim.node(1).map.handoffs.size);
+  }
+  sim.run(500);
+  sim.checkConverged();
+  assert.deepEqual(counts(sim, 1).sort(), [341, 341, 342]);
+  assert.ok(maxHandoffs > 0 && maxHandoffs <= 16, `handoffs in flight ≤ maxMoves, saw ${maxHandoffs}`);
+  assert.ok(sim.node(1).map.version - v0 >= 341 / 16, "several maps: the move was gradual");
+  // Node 3 now holds, as owner, connections of its buckets that were made elsewhere.
+  const n3 = sim.node(3);
+  assert.ok(n3.replication.active.size > 0);
+  for (const e of n3.replication.active.values()) assert.ok(n3.map.owner[e.bucket] === 3);
+});
+
+test("a member dies: its buckets go to the survivors within deadAfter + a keepalive period; mirrored state becomes active", () => {
+  const sim = new Sim([1, 2, 3], 12);
+  sim.load(1500, { sessionEvery: 40 });
+  const had = [...sim.node(2).replication.active.keys()];
+  assert.ok(had.length > 0);
+  sim.kill(2);
+  const t0 = sim.now;
+  while (sim.node(1).ownedBuckets(sim.now).size + sim.node(3).ownedBuckets(sim.now).size < 1024) {
+    sim.run(1);
+    assert.ok(sim.now - t0 < 1000, "buckets reassigned within 1 s");
+  }
+  assert.ok(sim.now - t0 <= 400 + 100 + 20, `reassigned after ${sim.now - t0} ms`);
+  const taken = had.filter((c) => !sim.closed.has(c) && (sim.node(1).replication.active.has(c) || sim.node(3).replication.active.has(c)));
+  assert.equal(taken.length, had.filter((c) => !sim.closed.has(c)).length);
+  sim.load(500, { sessionEvery: 40 });
+  sim.run(300);
+  sim.checkConverged();
+});
+
+test("the master dies: the next lowest id takes over with a newer map version", () => {
+  const sim = new Sim([1, 2, 3, 4], 13);
+  sim.load(1000, { sessionEvery: 30 });
+  const v = sim.node(2).map.version;
+  sim.kill(1);
+  sim.load(1500, { sessionEvery: 30 });
+  sim.run(300);
+  sim.checkConverged();
+  assert.equal(sim.node(3).status(sim.now).master, 2);
+  assert.ok(sim.node(3).map.version > v && sim.node(3).map.issuer === 2);
+});
+
+test("two of five die at once; both rejoin under new epochs and get their share back", () => {
+  const sim = new Sim([1, 2, 3, 4, 5], 14);
+  sim.load(1200, { sessionEvery: 30 });
+  sim.kill(1);
+  sim.kill(4);
+  sim.load(1500, { sessionEvery: 30 });
+  sim.run(300);
+  sim.checkConverged();
+  assert.deepEqual(counts(sim, 2).sort(), [341, 341, 342]);
+  sim.start(1);
+  sim.start(4);
+  for (let t = 0; t < 5000; t += 10) sim.load(10, { sessionEvery: 5 });
+  sim.run(500);
+  sim.checkConverged();
+  assert.equal(sim.node(5).status(sim.now).master, 1);
+  assert.deepEqual(counts(sim, 5).sort(), [204, 205, 205, 205, 205]);
+});
+
+test("partition 3|2: the minority stops owning, the majority takes its buckets; after the heal the minority rejoins", () => {
+  const sim = new Sim([1, 2, 3, 4, 5], 15);
+  sim.load(1200, { sessionEvery: 30 });
+  sim.partition([1, 2], [3, 4, 5]);
+  sim.load(1500, { sessionEvery: 30 });
+  for (const id of [1, 2]) assert.equal(sim.node(id).ownedBuckets(sim.now).size, 0, `minority node ${id} owns nothing`);
+  const majority = [3, 4, 5].reduce((n, id) => n + sim.node(id).ownedBuckets(sim.now).size, 0);
+  assert.equal(majority, 1024, "exactly one live owner per bucket in the majority");
+  sim.heal();
+  for (let t = 0; t < 5000; t += 10) sim.load(10, { sessionEvery: 5 });
+  sim.run(500);
+  sim.checkConverged();
+  assert.equal(sim.node(4).status(sim.now).master, 1);
+});
+
+test("2-node cluster: majority rule stops the survivor; a tiebreaker lets the tiebreaker side go on", () => {
+  const strict = new Sim([1, 2], 16);
+  strict.run(1200);
+  strict.kill(1);
+  strict.run(1000);
+  assert.equal(strict.node(2).ownedBuckets(strict.now).size, 0);
+  const tb = new Sim([1, 2], 16, { partition: { kind: "tiebreaker", tiebreaker: 2 } });
+  tb.load(1200, { sessionEvery: 30 });
+  tb.kill(1);
+  tb.run(1000);
+  assert.equal(tb.node(2).ownedBuckets(tb.now).size, 1024);
+});
+
+test("a session made on one node resumes on every node; a removal propagates everywhere", () => {
+  const sim = new Sim([1, 2, 3], 17);
+  sim.run(1200);
+  const s = sim.addSession(3, 42);
+  sim.run(20);
+  for (const id of [1, 2, 3]) assert.ok(sim.node(id).sessions.get(s.id), `resumable on ${id}`);
+  sim.removeSession(1, s);
+  sim.run(20);
+  for (const id of [1, 2, 3]) assert.equal(sim.node(id).sessions.get(s.id), undefined);
+});
