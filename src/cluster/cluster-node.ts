@@ -138,6 +138,7 @@ export class ClusterNode {
       fold: cfg.fold ?? replaceState,
       sendReliable: (to, m) => this.sendReliable(to, m),
       isAlive: (id) => this.membership.alive(id, this.now),
+      epochOf: (id) => this.membership.epochOf(id),
       gcAfterMs: 4 * this.membership.deadAfterMs,
     });
     this.sessions = new ClusteredSessionCache({
@@ -304,8 +305,11 @@ export class ClusterNode {
     this.aggregator.drop(id);
     this.streams.set(id, this.freshStreams());
     this.replication.peerRestarted(id, now);
-    // Sessions we made go to the newcomer (the master sends the rest when it admits it).
-    for (const session of this.sessions.sessions(true)) this.sendReliable(id, { type: "sessionAdd", session });
+    // The newcomer needs every session. The lowest live member other than it sends them all (including
+    // those made by members that died since); everyone else sends the ones it made itself, which covers
+    // sessions still in flight to that lowest member.
+    const helper = this.membership.liveIds(now).find((m) => m !== id);
+    for (const session of this.sessions.sessions(helper !== this.nodeId)) this.sendReliable(id, { type: "sessionAdd", session });
   }
 
   private deliver(from: number, m: Message, now: number): void {
@@ -474,7 +478,6 @@ export class ClusterNode {
     });
     if (!next) return;
     this.counters.mapsIssued++;
-    const admitted = next.members.filter((m) => m.id !== this.nodeId && !isMember(this.mapValue, m.id, m.epoch));
     this.adopt(next, now);
     const msg = mapToMessage(next);
     for (const id of this.membership.peerIds) {
@@ -482,8 +485,6 @@ export class ClusterNode {
       this.streams.get(id)!.lastMapSent = now;
       this.send(id, msg);
     }
-    // A newcomer gets every session (including those of members that died since they made them).
-    for (const m of admitted) for (const session of this.sessions.sessions(false)) this.sendReliable(m.id, { type: "sessionAdd", session });
   }
 
   status(now: number): ClusterStatus {

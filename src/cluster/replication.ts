@@ -39,8 +39,8 @@ export type ReplicationEvent =
       readonly kind: "replicated";
       readonly rid: number;
       readonly connId: number;
-      /** Mirrors that acknowledged (the ones required when it was sent, minus those declared dead). */
-      readonly mirrors: readonly number[];
+      /** Mirrors that acknowledged, with the incarnation that did (the ones required when it was sent, minus those declared dead). */
+      readonly mirrors: ReadonlyArray<{ readonly id: number; readonly epoch: number }>;
       readonly latencyMs: number;
     }
   /** This member now acts for `bucket`: restore these connections (mirrored state; SSLACC §3.1 "re-instantiate"). */
@@ -51,7 +51,7 @@ export type ReplicationEvent =
 interface Pending {
   readonly connId: number;
   readonly waiting: Set<number>;
-  readonly acked: number[];
+  readonly acked: Array<{ id: number; epoch: number }>;
   readonly since: number;
 }
 
@@ -62,6 +62,7 @@ export interface ReplicationDeps {
   /** Send in the reliable stream to a peer. */
   readonly sendReliable: (to: number, m: Message) => void;
   readonly isAlive: (id: number) => boolean;
+  readonly epochOf: (id: number) => number;
   /** Entries of buckets we no longer hold are dropped at a remap once untouched this long. */
   readonly gcAfterMs: number;
 }
@@ -155,7 +156,7 @@ export class Replication {
   acked(from: number, rid: number, now: number): void {
     for (const [r, p] of this.pending) {
       if (r > rid) break; // Map keeps insertion order, which is rid order
-      if (p.waiting.delete(from)) p.acked.push(from);
+      if (p.waiting.delete(from)) p.acked.push({ id: from, epoch: this.deps.epochOf(from) });
       if (p.waiting.size === 0) this.complete(r, p, now);
     }
   }

@@ -166,7 +166,7 @@ export class Sim {
           rid: e.rid,
           connId: e.connId,
           bucket: m?.bucket ?? -1,
-          mirrors: e.mirrors.map((mid) => ({ id: mid, epoch: n.membership.epochOf(mid) })),
+          mirrors: [...e.mirrors],
         });
       }
     }
