@@ -25,12 +25,18 @@ commands:
             --backend HOST:PORT     the plaintext backend (default: built-in demo backend)
             --cert FILE --key FILE  PEM certificate chain and RSA key (default: generated in the state dir)
             --config FILE           JSON with the same fields: listen, backend, cert, key, shards,
-                                    rsaWorkers, rsaProvider, stateDir, admin (flags win)
+                                    rsaWorkers, rsaProvider, stateDir, admin, maxConnections,
+                                    handshakeTimeout, idleTimeout, backendConnectTimeout, maxBuffer (flags win)
             --shards N              worker threads running connections
             --rsa-workers N         RSA pool threads
             --rsa-provider P        wasm | native (default native)
             --state-dir DIR         generated certificate and state (default .sslacc)
             --admin HOST:PORT|off   local status endpoint (default 127.0.0.1:8444)
+            --max-connections N     open client connections at most (default 10000)
+            --handshake-timeout T   whole-handshake deadline, e.g. 10s (default 10s)
+            --idle-timeout T        close after no byte either way for T (default 60s)
+            --backend-connect-timeout T  (default 5s)
+            --max-buffer BYTES      bytes held per direction before reading pauses, e.g. 128k (default 128k)
   status  show a running daemon's shards, bucket map, connections, counters
             --admin HOST:PORT       its admin endpoint (default 127.0.0.1:8444)
             --json                  the raw status
@@ -84,6 +90,8 @@ async function start(argv: string[]): Promise<void> {
       listen: { type: "string" }, backend: { type: "string" }, cert: { type: "string" }, key: { type: "string" },
       config: { type: "string" }, shards: { type: "string" }, "rsa-workers": { type: "string" },
       "rsa-provider": { type: "string" }, "state-dir": { type: "string" }, admin: { type: "string" },
+      "max-connections": { type: "string" }, "handshake-timeout": { type: "string" }, "idle-timeout": { type: "string" },
+      "backend-connect-timeout": { type: "string" }, "max-buffer": { type: "string" },
     },
     strict: true,
   });
@@ -104,6 +112,8 @@ async function start(argv: string[]): Promise<void> {
   const flags: RawStart = {
     listen: values.listen, backend: values.backend, cert: values.cert, key: values.key, shards: values.shards,
     rsaWorkers: values["rsa-workers"], rsaProvider: values["rsa-provider"], stateDir: values["state-dir"], admin: values.admin,
+    maxConnections: values["max-connections"], handshakeTimeout: values["handshake-timeout"], idleTimeout: values["idle-timeout"],
+    backendConnectTimeout: values["backend-connect-timeout"], maxBuffer: values["max-buffer"],
   };
   const cfg = parseStartConfig(flags, file, values.config ?? "config");
 
@@ -129,7 +139,7 @@ async function start(argv: string[]): Promise<void> {
   const demo = cfg.backend === null ? await startDemoBackend() : null;
   const backend = cfg.backend ?? demo!.endpoint;
   const daemon = new Daemon({
-    listen: cfg.listen, backend, certPem, keyPem, shards: cfg.shards, rsaWorkers: cfg.rsaWorkers, rsaProvider: cfg.rsaProvider,
+    listen: cfg.listen, backend, certPem, keyPem, shards: cfg.shards, rsaWorkers: cfg.rsaWorkers, rsaProvider: cfg.rsaProvider, limits: cfg.limits,
     log: (line) => console.error(`sslacc: ${line}`),
   });
   let at;

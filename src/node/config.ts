@@ -20,7 +20,47 @@ export interface StartConfig {
   readonly stateDir: string;
   /** Local admin endpoint for `sslacc status`; null: none. */
   readonly admin: Endpoint | null;
+  readonly limits: Limits;
 }
+
+/**
+ * Per-connection and per-daemon limits. The defaults follow what HAProxy and
+ * nginx ship or recommend: a bound on connections (nginx
+ * worker_connections, HAProxy maxconn), a whole-handshake deadline against
+ * slowloris (HAProxy's recommended `timeout http-request 10s`), an
+ * inactivity timeout (HAProxy `timeout client`/`server` 30-60 s in its
+ * examples; nginx `proxy_timeout` 10 min for streams: we take 60 s), a
+ * backend connect timeout (HAProxy `timeout connect 5s`) and a bound on
+ * the bytes held per direction (HAProxy holds two 16 KiB buffers per
+ * connection; nginx 8 × 4-8 KiB proxy buffers: we keep up to 128 KiB per
+ * direction so a 16 KiB TLS record and the socket's read chunks fit).
+ */
+export interface Limits {
+  readonly maxConnections: number;
+  readonly handshakeTimeoutMs: number;
+  readonly idleTimeoutMs: number;
+  readonly backendConnectTimeoutMs: number;
+  /**
+   * Bytes held per direction (kept input not yet consumed + bytes waiting
+   * in the other leg's socket); above it the source socket stops reading.
+   */
+  readonly maxBufferBytes: number;
+}
+
+export const DEFAULT_LIMITS: Limits = {
+  maxConnections: 10_000,
+  handshakeTimeoutMs: 10_000,
+  idleTimeoutMs: 60_000,
+  backendConnectTimeoutMs: 5_000,
+  maxBufferBytes: 128 * 1024,
+};
+
+/**
+ * A buffer bound must hold one whole client record (2^14 + 2048 bytes of
+ * ciphertext + 5 of header, RFC 5246 §6.2.3) with room to spare, or a
+ * connection could stall waiting for the rest of a record it may not read.
+ */
+export const MIN_BUFFER_BYTES = 32 * 1024;
 
 export class StartConfigError extends Error {
   override readonly name = "StartConfigError";
@@ -33,7 +73,10 @@ export const DEFAULT_LISTEN: Endpoint = { address: "127.0.0.1", port: 8443 };
 export const DEFAULT_ADMIN: Endpoint = { address: "127.0.0.1", port: 8444 };
 
 /** What the file may hold (JSON); flags use the kebab-case names. */
-const FILE_FIELDS = ["listen", "backend", "cert", "key", "shards", "rsaWorkers", "rsaProvider", "stateDir", "admin"] as const;
+const FILE_FIELDS = [
+  "listen", "backend", "cert", "key", "shards", "rsaWorkers", "rsaProvider", "stateDir", "admin",
+  "maxConnections", "handshakeTimeout", "idleTimeout", "backendConnectTimeout", "maxBuffer",
+] as const;
 type FileField = (typeof FILE_FIELDS)[number];
 
 export type RawStart = Partial<Record<FileField, unknown>>;
@@ -51,6 +94,34 @@ function count(field: string, v: unknown, max: number): number {
   const n = typeof v === "string" && /^\d+$/.test(v) ? Number(v) : v;
   if (typeof n !== "number" || !Number.isInteger(n) || n < 1 || n > max) {
     throw new StartConfigError(field, `expected an integer from 1 to ${max}, got ${JSON.stringify(v)}`);
+  }
+  return n;
+}
+
+/** Milliseconds: a number, or a string "250ms", "10s", "2m", "1500". */
+export function duration(field: string, v: unknown, minMs = 1, maxMs = 24 * 3600_000): number {
+  let ms: number | undefined;
+  if (typeof v === "number") ms = v;
+  else if (typeof v === "string") {
+    const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(v.trim());
+    if (m) ms = Number(m[1]) * (m[2] === "s" ? 1000 : m[2] === "m" ? 60_000 : 1);
+  }
+  if (ms === undefined || !Number.isFinite(ms) || ms < minMs || ms > maxMs) {
+    throw new StartConfigError(field, `expected a duration from ${minMs} ms to ${maxMs / 3600_000} h (e.g. 500ms, 10s, 2m), got ${JSON.stringify(v)}`);
+  }
+  return Math.round(ms);
+}
+
+/** Bytes: a number, or a string "65536", "64k", "1m". */
+export function size(field: string, v: unknown, min: number, max: number): number {
+  let n: number | undefined;
+  if (typeof v === "number") n = v;
+  else if (typeof v === "string") {
+    const m = /^(\d+)([kKmM])?$/.exec(v.trim());
+    if (m) n = Number(m[1]) * (m[2] === undefined ? 1 : /k/i.test(m[2]) ? 1024 : 1024 * 1024);
+  }
+  if (n === undefined || !Number.isInteger(n) || n < min || n > max) {
+    throw new StartConfigError(field, `expected a byte count from ${min} to ${max} (e.g. 131072, 128k, 1m), got ${JSON.stringify(v)}`);
   }
   return n;
 }
@@ -94,5 +165,12 @@ export function parseStartConfig(flags: RawStart, file: unknown, fileName = "con
     }, "native" as RsaProviderName),
     stateDir: get("stateDir", "--state-dir", text, ".sslacc"),
     admin: get("admin", "--admin", (n, v) => (v === "off" ? null : parseEndpoint(n, v)), DEFAULT_ADMIN as Endpoint | null),
+    limits: {
+      maxConnections: get("maxConnections", "--max-connections", (n, v) => count(n, v, 1_000_000), DEFAULT_LIMITS.maxConnections),
+      handshakeTimeoutMs: get("handshakeTimeout", "--handshake-timeout", (n, v) => duration(n, v, 10), DEFAULT_LIMITS.handshakeTimeoutMs),
+      idleTimeoutMs: get("idleTimeout", "--idle-timeout", (n, v) => duration(n, v, 10), DEFAULT_LIMITS.idleTimeoutMs),
+      backendConnectTimeoutMs: get("backendConnectTimeout", "--backend-connect-timeout", (n, v) => duration(n, v, 10), DEFAULT_LIMITS.backendConnectTimeoutMs),
+      maxBufferBytes: get("maxBuffer", "--max-buffer", (n, v) => size(n, v, MIN_BUFFER_BYTES, 64 * 1024 * 1024), DEFAULT_LIMITS.maxBufferBytes),
+    },
   };
 }

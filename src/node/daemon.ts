@@ -19,6 +19,7 @@ import { rsaKeyFromPem } from "../crypto/rsa-key.js";
 import { RsaPool, type RsaProviderName } from "../crypto/rsa-pool.js";
 import { decodeRelayCheckpoint, encodeRelaySnapshot, foldRelay, type RelaySnapshot } from "../relay/checkpoint.js";
 import { BucketMap, bucketOf, SourcePorts, type Endpoint } from "./buckets.js";
+import { DEFAULT_LIMITS, type Limits } from "./config.js";
 import type { ShardInit, ShardItem, ToMain, ToShard } from "./messages.js";
 
 export interface DaemonOptions {
@@ -31,6 +32,8 @@ export interface DaemonOptions {
   readonly rsaProvider: RsaProviderName;
   /** Largest backend→client record plaintext (default 2^14). */
   readonly maxRecord?: number;
+  /** Any limit not given takes its default (src/node/config.ts DEFAULT_LIMITS). */
+  readonly limits?: Partial<Limits>;
   readonly log?: (line: string) => void;
 }
 
@@ -56,6 +59,23 @@ export interface DaemonCounters {
   connErrors: number;
   bytesFromClients: number;
   bytesToClients: number;
+  bytesFromBackends: number;
+  bytesToBackends: number;
+  /** Refused at accept: max connections reached. */
+  rejectedConnections: number;
+  handshakeTimeouts: number;
+  idleTimeouts: number;
+  /** Times a client socket stopped reading (the backend leg is full), and a backend socket (the client leg is full). */
+  clientPauses: number;
+  backendPauses: number;
+}
+
+/** Failures counted by reason (the alert we sent or received, or the backend's error). */
+export interface DaemonFailures {
+  /** Connections that closed before the handshake completed, by alert / reason. */
+  readonly handshake: Record<string, number>;
+  /** Backend legs that failed: refused, reset, timeout, unreachable, other. */
+  readonly backend: Record<string, number>;
 }
 
 interface Kept {
@@ -81,6 +101,17 @@ interface Conn {
   /** Restores so far: RSA results of an earlier incarnation are dropped. */
   epoch: number;
   phase: string;
+  /** Bytes in clientIn / backendIn (kept, not yet consumed). */
+  clientKept: number;
+  backendKept: number;
+  clientPaused: boolean;
+  backendPaused: boolean;
+  readonly acceptedAt: number;
+  /** Last byte read or written on either leg (idle timeout). */
+  lastActivity: number;
+  handshakeDone: boolean;
+  /** Why the backend leg failed (set from its 'error' event). */
+  backendError: string | null;
 }
 
 interface Slot {
@@ -98,7 +129,11 @@ export class Daemon extends EventEmitter {
   readonly counters: DaemonCounters = {
     accepted: 0, closed: 0, handshakes: 0, resumed: 0, checkpoints: 0, shardRestarts: 0, restoredConnections: 0,
     rsaRequests: 0, duplicateBytesDropped: 0, backendPortFallbacks: 0, connErrors: 0, bytesFromClients: 0, bytesToClients: 0,
+    bytesFromBackends: 0, bytesToBackends: 0, rejectedConnections: 0, handshakeTimeouts: 0, idleTimeouts: 0, clientPauses: 0, backendPauses: 0,
   };
+  readonly failures: DaemonFailures = { handshake: {}, backend: {} };
+  readonly limits: Limits;
+  private sweeper: NodeJS.Timeout | null = null;
   private readonly conns = new Map<number, Conn>();
   private readonly slots: Slot[] = [];
   private readonly buckets: BucketMap;
@@ -113,6 +148,7 @@ export class Daemon extends EventEmitter {
 
   constructor(private readonly opts: DaemonOptions) {
     super();
+    this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
     // The certificate must be one the key signs for: fail at start, not per handshake.
     const x509 = new X509Certificate(opts.certPem);
     const key = rsaKeyFromPem(opts.keyPem);
@@ -127,6 +163,13 @@ export class Daemon extends EventEmitter {
     this.localAddress = isLoopback(opts.backend.address) ? (isIP(opts.backend.address) === 6 ? "::1" : "127.0.0.1") : undefined;
     this.ports = new SourcePorts(this.localAddress ?? "0.0.0.0", opts.backend);
     this.server = createServer({ allowHalfOpen: true, noDelay: true }, (s) => this.accept(s));
+    // Node closes connections above maxConnections right after accept(2)
+    // and says so with 'drop' (HAProxy would leave them in the backlog;
+    // Node cannot stop accepting without closing the listener).
+    this.server.maxConnections = this.limits.maxConnections;
+    this.server.on("drop", () => {
+      this.counters.rejectedConnections++;
+    });
   }
 
   private log(line: string): void {
@@ -141,16 +184,28 @@ export class Daemon extends EventEmitter {
     })));
     await new Promise<void>((resolve, reject) => {
       this.server.once("error", reject);
-      this.server.listen(this.opts.listen.port, this.opts.listen.address, () => resolve());
+      // HAProxy's default backlog is maxconn (nginx: 511, Node: 511): with
+      // 511 a burst of connects overflows the accept queue and each dropped
+      // SYN costs its client a 1 s retransmit (measured: 5,000 connects in
+      // batches of 250 took 9.5 s, with this 1.2 s). The kernel caps it at
+      // net.core.somaxconn.
+      this.server.listen({ port: this.opts.listen.port, host: this.opts.listen.address, backlog: Math.min(this.limits.maxConnections, 65535) }, () => resolve());
     });
     const a = this.server.address();
     if (a === null || typeof a === "string") throw new Error("listen: no address");
     this.address = { address: a.address, port: a.port };
+    // One sweep over all connections for both timeouts, not a timer per
+    // connection: 5,000 idle connections cost one interval. Its period
+    // bounds how late a timeout fires (a quarter of the shorter one).
+    const period = Math.max(5, Math.min(1000, Math.floor(Math.min(this.limits.handshakeTimeoutMs, this.limits.idleTimeoutMs) / 4)));
+    this.sweeper = setInterval(() => this.sweep(), period);
+    this.sweeper.unref();
     return this.address;
   }
 
   async stop(): Promise<void> {
     this.stopping = true;
+    if (this.sweeper) clearInterval(this.sweeper);
     await new Promise<void>((r) => {
       this.server.close(() => r());
       for (const c of this.conns.values()) {
@@ -205,7 +260,7 @@ export class Daemon extends EventEmitter {
     const snapshot = c.snapshot ? encodeRelaySnapshot(c.snapshot) : null;
     this.send(c, { t: "restore", conn: c.id, snapshot }, snapshot ? [snapshot.buffer as ArrayBuffer] : []);
     if (c.backendState === "connected") this.send(c, { t: "backend-connected", conn: c.id });
-    if (c.backendState === "failed") this.send(c, { t: "backend-failed", conn: c.id, reason: "backend gone" });
+    if (c.backendState === "failed") this.send(c, { t: "backend-failed", conn: c.id, reason: c.backendError ?? "failed" });
     for (const k of c.clientIn) this.sendData(c, "client", k);
     if (c.clientEof !== null) this.send(c, { t: "client-end", conn: c.id, offset: c.clientEof });
     for (const k of c.backendIn) this.sendData(c, "backend", k);
@@ -237,6 +292,7 @@ export class Daemon extends EventEmitter {
           if (!this.conns.has(c.id)) return;
           this.item(c, slot, item);
         }
+        this.flow(c);
         return;
       }
       case "conn-error": {
@@ -259,8 +315,8 @@ export class Daemon extends EventEmitter {
         c.snapshot = foldRelay(c.snapshot, decodeRelayCheckpoint(it.bytes));
         this.counters.checkpoints++;
         const f = c.snapshot.fields;
-        trim(c.clientIn, f.clientConsumed);
-        trim(c.backendIn, f.backendConsumed);
+        c.clientKept -= trim(c.clientIn, f.clientConsumed);
+        c.backendKept -= trim(c.backendIn, f.backendConsumed);
         c.phase = c.snapshot.engine.phase;
         this.emit("checkpoint", { conn: c.id, shard: slot.index, seq: it.seq, phase: c.phase, snapshot: c.snapshot } satisfies CheckpointInfo);
         return;
@@ -270,14 +326,21 @@ export class Daemon extends EventEmitter {
         if (n === null) return;
         c.clientWritten += n.length;
         this.counters.bytesToClients += n.length;
-        if (n.length > 0 && !c.client.destroyed) c.client.write(n);
+        if (n.length > 0 && !c.client.destroyed) {
+          c.client.write(n);
+          c.lastActivity = Date.now();
+        }
         return;
       }
       case "backend": {
         const n = this.writeOnce(it.data, it.offset, c.backendWritten, "backend", c);
         if (n === null) return;
         c.backendWritten += n.length;
-        if (n.length > 0 && c.backend && !c.backend.destroyed) c.backend.write(n);
+        if (n.length > 0 && c.backend && !c.backend.destroyed) {
+          c.backend.write(n);
+          this.counters.bytesToBackends += n.length;
+          c.lastActivity = Date.now();
+        }
         return;
       }
       case "rsa": {
@@ -307,8 +370,10 @@ export class Daemon extends EventEmitter {
       case "handshake-complete":
         this.counters.handshakes++;
         if (it.resumed) this.counters.resumed++;
+        c.handshakeDone = true;
         return;
       case "closed":
+        if (!c.handshakeDone) bump(this.failures.handshake, it.alert ?? it.reason);
         if (it.reason !== "close_notify") this.log(`connection ${c.id}: ${it.reason} ${it.alert ?? ""} ${it.detail ?? ""}`.trim());
         return;
       default:
@@ -343,16 +408,22 @@ export class Daemon extends EventEmitter {
       client: s, backend: null, backendState: "none",
       clientIn: [], clientInEnd: 0, clientEof: null, backendIn: [], backendInEnd: 0, backendEof: null,
       clientWritten: 0, backendWritten: 0, snapshot: undefined, epoch: 0, phase: "new",
+      clientKept: 0, backendKept: 0, clientPaused: false, backendPaused: false,
+      acceptedAt: Date.now(), lastActivity: Date.now(), handshakeDone: false, backendError: null,
     };
     this.conns.set(c.id, c);
     this.send(c, { t: "open", conn: c.id });
     s.on("data", (d: Buffer) => {
       const k = { offset: c.clientInEnd, data: d };
       c.clientInEnd += d.length;
+      c.clientKept += d.length;
+      c.lastActivity = Date.now();
       this.counters.bytesFromClients += d.length;
       c.clientIn.push(k);
       this.sendData(c, "client", k);
+      this.flow(c);
     });
+    s.on("drain", () => this.flow(c));
     s.on("end", () => {
       c.clientEof = c.clientInEnd;
       this.send(c, { t: "client-end", conn: c.id, offset: c.clientEof });
@@ -389,6 +460,7 @@ export class Daemon extends EventEmitter {
         ...(port !== undefined && { localAddress: this.localAddress, localPort: port }),
       });
       b.once("connect", () => {
+        b.setTimeout(0);
         if (this.conns.get(c.id) !== c) return void b.destroy();
         c.backend = b;
         c.backendState = "connected";
@@ -396,8 +468,16 @@ export class Daemon extends EventEmitter {
         b.on("data", (d: Buffer) => {
           const k = { offset: c.backendInEnd, data: d };
           c.backendInEnd += d.length;
+          c.backendKept += d.length;
+          c.lastActivity = Date.now();
+          this.counters.bytesFromBackends += d.length;
           c.backendIn.push(k);
           this.sendData(c, "backend", k);
+          this.flow(c);
+        });
+        b.on("drain", () => this.flow(c));
+        b.on("error", (e: NodeJS.ErrnoException) => {
+          c.backendError ??= backendReason(e);
         });
         b.on("end", () => {
           c.backendEof = c.backendInEnd;
@@ -405,21 +485,91 @@ export class Daemon extends EventEmitter {
         });
         b.on("close", (hadError) => {
           if (hadError && c.backendEof === null && this.conns.get(c.id) === c) {
-            c.backendState = "failed";
-            this.send(c, { t: "backend-failed", conn: c.id, reason: "backend connection reset" });
+            c.backendError ??= "reset";
+            this.backendFailed(c, `${c.backendError} by ${this.opts.backend.address}:${this.opts.backend.port}`);
           }
         });
+      });
+      // HAProxy's `timeout connect`: a backend that never answers the SYN.
+      b.setTimeout(this.limits.backendConnectTimeoutMs, () => {
+        if (c.backendState !== "connecting" || c.backend === b) return;
+        b.destroy();
+        c.backendError = "timeout";
+        this.backendFailed(c, `connect to ${this.opts.backend.address}:${this.opts.backend.port}: no answer in ${this.limits.backendConnectTimeoutMs} ms`);
       });
       b.once("error", (e: NodeJS.ErrnoException) => {
         if (c.backendState !== "connecting") return; // after connect: 'close' reports it
         b.destroy();
         if ((e.code === "EADDRINUSE" || e.code === "EADDRNOTAVAIL") && port !== undefined) return attempt(i + 1);
-        c.backendState = "failed";
-        this.log(`connection ${c.id}: backend ${this.opts.backend.address}:${this.opts.backend.port}: ${e.message}`);
-        this.send(c, { t: "backend-failed", conn: c.id, reason: e.message });
+        c.backendError = backendReason(e);
+        this.backendFailed(c, `${this.opts.backend.address}:${this.opts.backend.port}: ${e.message}`);
       });
     };
     attempt(0);
+  }
+
+  /** The backend leg failed: count it by reason, log it, and let the relay alert the client. */
+  private backendFailed(c: Conn, detail: string): void {
+    if (c.backendState === "failed") return;
+    c.backendState = "failed";
+    const reason = c.backendError ?? "other";
+    bump(this.failures.backend, reason);
+    this.log(`connection ${c.id}: backend ${reason}: ${detail}`);
+    this.send(c, { t: "backend-failed", conn: c.id, reason: `${reason} (${detail})` });
+  }
+
+  /**
+   * Backpressure. Bytes held for one direction are the kept input of its
+   * source (not yet consumed) plus what waits in the other leg's socket;
+   * above maxBufferBytes the source socket stops reading, so TCP's window
+   * pushes back on the sender; it reads again below half (hysteresis, so a
+   * connection does not flap around the bound on every chunk). The bytes a
+   * shard holds are a subset of the kept input, so they are bounded too.
+   */
+  private flow(c: Conn): void {
+    const max = this.limits.maxBufferBytes;
+    const up = c.clientKept + (c.backend?.writableLength ?? 0);
+    if (!c.clientPaused && up > max) {
+      c.clientPaused = true;
+      this.counters.clientPauses++;
+      c.client.pause();
+    } else if (c.clientPaused && up <= max >> 1) {
+      c.clientPaused = false;
+      c.client.resume();
+    }
+    if (!c.backend) return;
+    const down = c.backendKept + c.client.writableLength;
+    if (!c.backendPaused && down > max) {
+      c.backendPaused = true;
+      this.counters.backendPauses++;
+      c.backend.pause();
+    } else if (c.backendPaused && down <= max >> 1) {
+      c.backendPaused = false;
+      c.backend.resume();
+    }
+  }
+
+  /** Handshake deadline (slowloris: bytes trickling in keep no timer alive) and idle timeout. */
+  private sweep(): void {
+    const now = Date.now();
+    for (const c of this.conns.values()) {
+      if (!c.handshakeDone && now - c.acceptedAt > this.limits.handshakeTimeoutMs) {
+        this.counters.handshakeTimeouts++;
+        bump(this.failures.handshake, "timeout");
+        this.log(`connection ${c.id}: no complete handshake in ${this.limits.handshakeTimeoutMs} ms (phase ${c.phase}); closing`);
+        this.close(c);
+      } else if (c.handshakeDone && now - c.lastActivity > this.limits.idleTimeoutMs) {
+        this.counters.idleTimeouts++;
+        this.log(`connection ${c.id}: idle for ${this.limits.idleTimeoutMs} ms; closing`);
+        this.close(c);
+      }
+    }
+  }
+
+  private close(c: Conn): void {
+    c.client.destroy();
+    c.backend?.destroy();
+    this.forget(c);
   }
 
   // --- introspection and tests -----------------------------------------------------------
@@ -455,20 +605,42 @@ export class Daemon extends EventEmitter {
       bucketMap: this.buckets.toArray(),
       connections: [...this.conns.values()].map((c) => ({
         id: c.id, bucket: c.bucket, shard: this.buckets.shardOf(c.bucket), phase: c.phase, backend: c.backendState,
-        keptClientBytes: c.clientIn.reduce((n, k) => n + k.data.length, 0),
-        keptBackendBytes: c.backendIn.reduce((n, k) => n + k.data.length, 0),
+        keptClientBytes: c.clientKept,
+        keptBackendBytes: c.backendKept,
+        toClientBuffered: c.client.writableLength,
+        toBackendBuffered: c.backend?.writableLength ?? 0,
+        paused: { client: c.clientPaused, backend: c.backendPaused },
       })),
       counters: { ...this.counters },
+      failures: { handshake: { ...this.failures.handshake }, backend: { ...this.failures.backend } },
+      limits: this.limits,
       rsa: this.pool.stats(),
     };
   }
 }
 
-/** Drops kept chunks wholly below `offset`; a chunk straddling it stays (the relay trims the overlap). */
-function trim(kept: Kept[], offset: number): void {
+/** Drops kept chunks wholly below `offset` and returns their bytes; a chunk straddling it stays (the relay trims the overlap). */
+function trim(kept: Kept[], offset: number): number {
   let n = 0;
-  while (n < kept.length && kept[n]!.offset + kept[n]!.data.length <= offset) n++;
+  let bytes = 0;
+  while (n < kept.length && kept[n]!.offset + kept[n]!.data.length <= offset) bytes += kept[n++]!.data.length;
   if (n > 0) kept.splice(0, n);
+  return bytes;
+}
+
+function bump(counts: Record<string, number>, key: string): void {
+  counts[key] = (counts[key] ?? 0) + 1;
+}
+
+/** A backend error as a counter label. */
+function backendReason(e: NodeJS.ErrnoException): string {
+  switch (e.code) {
+    case "ECONNREFUSED": return "refused";
+    case "ECONNRESET": case "EPIPE": return "reset";
+    case "ETIMEDOUT": return "timeout";
+    case "EHOSTUNREACH": case "ENETUNREACH": case "ENOTFOUND": case "EAI_AGAIN": return "unreachable";
+    default: return "other";
+  }
 }
 
 function isLoopback(address: string): boolean {

@@ -237,11 +237,16 @@ export class Relay {
     this.step(() => {});
   }
 
-  /** The backend could not be reached or reset: close the client side. */
-  backendFailedEvent(): void {
+  /**
+   * The backend could not be reached or reset: close the client side with a
+   * fatal internal_error alert (a close_notify would tell the client the
+   * answer was complete). Like every closing record it is not clustered
+   * (§5.7): a restored relay is told again and sends it again.
+   */
+  backendFailedEvent(reason = "backend failed"): void {
     this.backendFailed = true;
     this.step(() => {
-      if (!this.closed) this.engineCall(() => this.engine.close());
+      if (!this.closed) this.engineCall(() => this.engine.abort(reason));
     });
   }
 

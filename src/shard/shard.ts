@@ -104,7 +104,7 @@ class Shard {
       case "backend": relay.backendData(m.data, m.offset); break;
       case "backend-end": relay.backendEnded(m.offset); break;
       case "backend-connected": relay.backendConnectedEvent(); break;
-      case "backend-failed": relay.backendFailedEvent(); break;
+      case "backend-failed": relay.backendFailedEvent(`backend: ${m.reason}`); break;
       case "rsa-done": relay.rsaDone(m.id, m.premaster); break;
       case "drop": this.relays.delete(m.conn); return;
       default: exhaustive(m);

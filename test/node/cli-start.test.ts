@@ -7,7 +7,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseStartConfig, StartConfigError } from "../../src/node/config.js";
+import { DEFAULT_LIMITS, parseStartConfig, StartConfigError } from "../../src/node/config.js";
 import { curl } from "./helpers.js";
 
 const cli = new URL("../../src/cli.js", import.meta.url).pathname;
@@ -68,6 +68,11 @@ test("sslacc start: every bad field is named", () => {
     [["--cert", "c.pem"], /--key: --cert and --key go together/],
     [["--cert", "nope.pem", "--key", "nope.pem"], /--cert: cannot read nope.pem/],
     [["--config", "missing.json"], /--config: cannot read missing.json/],
+    [["--max-connections", "0"], /--max-connections: expected an integer from 1 to 1000000/],
+    [["--handshake-timeout", "soon"], /--handshake-timeout: expected a duration/],
+    [["--idle-timeout", "5ms"], /--idle-timeout: expected a duration from 10 ms/],
+    [["--backend-connect-timeout", "3h"], /--backend-connect-timeout: expected a duration/],
+    [["--max-buffer", "1k"], /--max-buffer: expected a byte count from 32768/],
   ];
   for (const [args, re] of cases) {
     const r = run(...args);
@@ -91,4 +96,12 @@ test("start config: flags win over the file, the file over defaults", () => {
   assert.equal(c.rsaProvider, "native");
   assert.throws(() => parseStartConfig({}, { shards: 1.5 }, "f.json"), (e: unknown) => e instanceof StartConfigError && e.field === "f.json: shards");
   assert.throws(() => parseStartConfig({}, [1], "f.json"), /f\.json: expected a JSON object/);
+});
+
+test("start config: limits from flags and file, with defaults", () => {
+  const d = parseStartConfig({}, undefined);
+  assert.deepEqual(d.limits, DEFAULT_LIMITS);
+  const c = parseStartConfig({ handshakeTimeout: "2s", maxBuffer: "64k" }, { idleTimeout: "2m", maxConnections: 50, backendConnectTimeout: 750, maxBuffer: "1m" }, "f.json");
+  assert.deepEqual(c.limits, { maxConnections: 50, handshakeTimeoutMs: 2000, idleTimeoutMs: 120_000, backendConnectTimeoutMs: 750, maxBufferBytes: 65536 });
+  assert.throws(() => parseStartConfig({}, { maxBuffer: "1g" }, "f.json"), (e: unknown) => e instanceof StartConfigError && e.field === "f.json: maxBuffer");
 });
