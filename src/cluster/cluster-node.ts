@@ -145,8 +145,9 @@ export class ClusterNode {
       maxEntries: cfg.sessions?.maxEntries ?? 100_000,
       ttlMs: cfg.sessions?.ttlMs ?? 300_000,
       now: () => this.now,
+      // To every configured peer, heard or not: a partitioned peer gets it when the partition heals.
       broadcast: (m) => {
-        for (const id of this.membership.peerIds) if (this.membership.alive(id, this.now)) this.sendReliable(id, m);
+        for (const id of this.membership.peerIds) this.sendReliable(id, m);
       },
     });
     for (const id of this.membership.peerIds) this.streams.set(id, this.freshStreams());
@@ -176,11 +177,19 @@ export class ClusterNode {
     this.aggregator.enqueue(to, encodeMessage(m), this.now);
   }
 
+  /**
+   * Into `to`'s reliable stream. To a peer we do not hear the message is only
+   * queued: when it comes back under the same epoch, its NACKs (prompted by
+   * our keepalive's streamNext) fetch it; when it comes back under a new one,
+   * it gets full state instead. A full queue means the peer stopped
+   * acknowledging: it is declared dead once and nothing more is queued.
+   */
   private sendReliable(to: number, m: Message): void {
     const s = this.streams.get(to);
     if (!s) return;
+    if (s.out.queued >= (this.cfg.maxResendQueue ?? 65536)) return;
     const { seq, overflow } = s.out.send(m);
-    this.aggregator.enqueue(to, encodeMessage(m, seq), this.now);
+    if (this.membership.alive(to, this.now)) this.aggregator.enqueue(to, encodeMessage(m, seq), this.now);
     if (overflow) this.mirrorFailed(to, "resendOverflow");
   }
 
@@ -305,11 +314,11 @@ export class ClusterNode {
     this.aggregator.drop(id);
     this.streams.set(id, this.freshStreams());
     this.replication.peerRestarted(id, now);
-    // The newcomer needs every session. The lowest live member other than it sends them all (including
-    // those made by members that died since); everyone else sends the ones it made itself, which covers
-    // sessions still in flight to that lowest member.
-    const helper = this.membership.liveIds(now).find((m) => m !== id);
-    for (const session of this.sessions.sessions(helper !== this.nodeId)) this.sendReliable(id, { type: "sessionAdd", session });
+    // The newcomer needs every session, including those made by members that died since. Every member
+    // sends it all it holds: n-1 copies, but no single helper whose own cache may be empty or partial (a
+    // "lowest live member sends" rule failed in the simulation when two members restarted together).
+    // docs §8: a digest exchange would cut the copies.
+    for (const session of this.sessions.sessions(false)) this.sendReliable(id, { type: "sessionAdd", session });
   }
 
   private deliver(from: number, m: Message, now: number): void {
@@ -395,12 +404,15 @@ export class ClusterNode {
     this.epochValue += 1;
     this.wasMember = false;
     this.replication.reset();
-    this.sessions.clear();
     this.aggregator.reset(this.epochValue);
     this.wire.reset();
     for (const id of this.membership.peerIds) this.streams.set(id, this.freshStreams());
     this.events.push({ kind: "expelled", epoch: this.epochValue });
-    for (const id of this.membership.peerIds) this.send(id, { type: "join" });
+    for (const id of this.membership.peerIds) {
+      this.send(id, { type: "join" });
+      // Sessions are not bucket state: ours stay valid, and any we made while cut off go out again.
+      for (const session of this.sessions.sessions(false)) this.sendReliable(id, { type: "sessionAdd", session });
+    }
     void now;
   }
 

@@ -33,11 +33,11 @@ export class ReliableSender {
     return this.queue.size;
   }
 
-  /** Sequences a message; false in `ok` when the resend queue is full (the peer stopped acknowledging). */
+  /** Sequences a message; `overflow` when the resend queue has just passed its bound (the peer stopped acknowledging). */
   send(message: Message): { seq: number; overflow: boolean } {
     const seq = this.nextSeq++;
     this.queue.set(seq, message);
-    return { seq, overflow: this.queue.size > this.maxQueue };
+    return { seq, overflow: this.queue.size === this.maxQueue };
   }
 
   /** The receiver delivered everything up to `upTo`. */

@@ -8,9 +8,8 @@
 // Implements the engine's SessionCache (src/tls/session-cache.ts): lookups
 // are local and synchronous; put/remove return at once (the engine does not
 // wait for the cluster). A member that (re)joins gets, when the others first
-// hear its new epoch, the whole cache from the lowest live member and the
-// sessions each other member made itself, so sessions whose maker has died
-// are not lost to it (cluster-node.ts, peerRestarted).
+// hear its new epoch, the whole cache from each of them, so sessions whose
+// maker has died are not lost to it (cluster-node.ts, peerRestarted).
 import type { SessionCache, SessionData } from "../tls/session-cache.js";
 
 export interface ClusteredSessionCacheOptions {
