@@ -80,6 +80,8 @@ interface PeerStreams {
   out: ReliableSender;
   in: ReliableReceiver;
   lastMapSent: number;
+  /** Consecutive keepalives whose session digest differed from ours. */
+  digestMismatches: number;
 }
 
 export class ClusterNode {
@@ -99,7 +101,7 @@ export class ClusterNode {
   private events: ClusterEvent[] = [];
   private left = false;
   private readonly cfg: ClusterConfig;
-  readonly counters = { expulsions: 0, mirrorsDeclaredDead: 0, mapsIssued: 0, mapsAdopted: 0, nacksSent: 0, retransmits: 0, staleMapsIgnored: 0 };
+  readonly counters = { expulsions: 0, mirrorsDeclaredDead: 0, mapsIssued: 0, mapsAdopted: 0, nacksSent: 0, retransmits: 0, staleMapsIgnored: 0, sessionResyncs: 0 };
 
   constructor(cfg: ClusterConfig, now: number) {
     if (!(now > 0)) throw new ClusterError("clock must start above 0 (0 means 'no echo' on the wire)");
@@ -168,7 +170,7 @@ export class ClusterNode {
   }
 
   private freshStreams(): PeerStreams {
-    return { out: new ReliableSender(this.cfg.maxResendQueue ?? 65536), in: new ReliableReceiver(8192), lastMapSent: -Infinity };
+    return { out: new ReliableSender(this.cfg.maxResendQueue ?? 65536), in: new ReliableReceiver(8192), lastMapSent: -Infinity, digestMismatches: 0 };
   }
 
   // --- outputs -----------------------------------------------------------------
@@ -318,7 +320,12 @@ export class ClusterNode {
     // sends it all it holds: n-1 copies, but no single helper whose own cache may be empty or partial (a
     // "lowest live member sends" rule failed in the simulation when two members restarted together).
     // docs §8: a digest exchange would cut the copies.
-    for (const session of this.sessions.sessions(false)) this.sendReliable(id, { type: "sessionAdd", session });
+    this.sendAllSessions(id);
+  }
+
+  private sendAllSessions(to: number): void {
+    for (const session of this.sessions.sessions(false)) this.sendReliable(to, { type: "sessionAdd", session });
+    for (const id of this.sessions.removedIds()) this.sendReliable(to, { type: "sessionRemove", id });
   }
 
   private deliver(from: number, m: Message, now: number): void {
@@ -328,6 +335,15 @@ export class ClusterNode {
         s.out.ack(m.streamAck);
         s.in.noteTail(m.streamNext);
         if (m.checkpointAck > 0) this.replication.acked(from, m.checkpointAck, now);
+        // Anti-entropy: an add whose maker died before a briefly unreachable peer got it is otherwise lost
+        // to that peer. A digest that differs for 3 keepalives in a row (not just adds in flight) makes
+        // both sides send everything they hold, removals included (docs §8).
+        s.digestMismatches = m.sessionDigest === this.sessions.digest ? 0 : s.digestMismatches + 1;
+        if (s.digestMismatches >= 3) {
+          s.digestMismatches = 0;
+          this.counters.sessionResyncs++;
+          this.sendAllSessions(from);
+        }
         // Anyone with a newer map than the sender's passes it on (maps are authenticated and versioned).
         if (newer(this.mapValue, { version: m.mapVersion, issuer: m.mapIssuer }) && now - s.lastMapSent >= this.membership.keepaliveMs) {
           s.lastMapSent = now;
@@ -411,7 +427,7 @@ export class ClusterNode {
     for (const id of this.membership.peerIds) {
       this.send(id, { type: "join" });
       // Sessions are not bucket state: ours stay valid, and any we made while cut off go out again.
-      for (const session of this.sessions.sessions(false)) this.sendReliable(id, { type: "sessionAdd", session });
+      this.sendAllSessions(id);
     }
     void now;
   }
@@ -453,6 +469,8 @@ export class ClusterNode {
   }
 
   private sendKeepalives(now: number): void {
+    // Expired sessions leave the digest at the same moment on every member (TTL on createdAt).
+    this.sessions.sweep();
     const master = this.isMaster(now);
     const ready = this.replication.readyFor(this.mapValue) ? this.mapValue.version : 0;
     for (const id of this.membership.peerIds) {
@@ -467,6 +485,7 @@ export class ClusterNode {
         streamNext: s.out.last,
         streamAck: s.in.upTo,
         checkpointAck: this.replication.appliedFrom(id),
+        sessionDigest: this.sessions.digest,
       });
     }
   }

@@ -55,6 +55,8 @@ export interface Keepalive {
   readonly streamAck: number;
   /** Highest checkpoint id of the destination's that the sender has applied (replication.ts). */
   readonly checkpointAck: number;
+  /** XOR of the hashes of the session ids the sender holds (anti-entropy, session-cache.ts). */
+  readonly sessionDigest: number;
 }
 
 export interface Join {
@@ -210,6 +212,7 @@ function writeBody(w: Writer, m: Message): void {
       writeU48(w, m.streamNext);
       writeU48(w, m.streamAck);
       writeU48(w, m.checkpointAck);
+      w.u32(m.sessionDigest);
       return;
     case "join":
       return;
@@ -305,6 +308,7 @@ function readBody(type: number, r: Reader): Message {
         streamNext: readU48(r, "streamNext"),
         streamAck: readU48(r, "streamAck"),
         checkpointAck: readU48(r, "checkpointAck"),
+        sessionDigest: r.u32("sessionDigest"),
       };
     case MessageType.join:
       return { type: "join" };

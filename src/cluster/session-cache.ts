@@ -26,6 +26,13 @@ function hex(id: Uint8Array): string {
   return s;
 }
 
+/** FNV-1a of an id: the digest is the XOR of these over live sessions (order-free, updated in O(1)). */
+function idHash(id: Uint8Array): number {
+  let h = 0x811c9dc5;
+  for (const b of id) h = Math.imul(h ^ b, 0x01000193) >>> 0;
+  return h;
+}
+
 interface Slot {
   readonly session: SessionData;
   readonly local: boolean;
@@ -34,6 +41,9 @@ interface Slot {
 export class ClusteredSessionCache implements SessionCache {
   /** Insertion-ordered: the front is the least recently used. */
   private readonly map = new Map<string, Slot>();
+  /** Removed ids and when (ms): a dump from a peer that missed the removal must not bring them back (RFC 5246 §7.2.2). */
+  private readonly tombstones = new Map<string, { id: Uint8Array; at: number }>();
+  private digestValue = 0;
   readonly stats = { localAdds: 0, remoteAdds: 0, localRemoves: 0, remoteRemoves: 0, hits: 0, misses: 0 };
 
   constructor(private readonly options: ClusteredSessionCacheOptions) {
@@ -50,7 +60,10 @@ export class ClusteredSessionCache implements SessionCache {
     const k = hex(id);
     const slot = this.map.get(k);
     if (!slot || this.expired(slot.session)) {
-      if (slot) this.map.delete(k);
+      if (slot) {
+        this.map.delete(k);
+        this.digestValue = (this.digestValue ^ idHash(slot.session.id)) >>> 0;
+      }
       this.stats.misses++;
       return undefined;
     }
@@ -69,13 +82,24 @@ export class ClusteredSessionCache implements SessionCache {
 
   remove(id: Uint8Array): void {
     this.stats.localRemoves++;
-    this.map.delete(hex(id));
+    this.drop(id);
     this.options.broadcast({ type: "sessionRemove", id });
+  }
+
+  /** XOR of the id hashes of the sessions held: equal digests mean (almost surely) equal caches (docs §8). */
+  get digest(): number {
+    return this.digestValue;
+  }
+
+  /** Removed ids still remembered, for an anti-entropy dump. */
+  removedIds(): Uint8Array[] {
+    this.sweepTombstones();
+    return [...this.tombstones.values()].map((t) => t.id);
   }
 
   /** A SESSION_ADD from a peer. */
   added(session: SessionData): void {
-    if (this.expired(session)) return;
+    if (this.expired(session) || this.tombstones.has(hex(session.id))) return;
     this.stats.remoteAdds++;
     this.store(session, false);
   }
@@ -83,7 +107,34 @@ export class ClusteredSessionCache implements SessionCache {
   /** A SESSION_REMOVE from a peer. */
   removed(id: Uint8Array): void {
     this.stats.remoteRemoves++;
-    this.map.delete(hex(id));
+    this.drop(id);
+  }
+
+  /** Drops expired sessions (O(n); the node calls it once per keepalive period so digests agree). */
+  sweep(): void {
+    for (const [k, slot] of this.map) {
+      if (!this.expired(slot.session)) continue;
+      this.map.delete(k);
+      this.digestValue = (this.digestValue ^ idHash(slot.session.id)) >>> 0;
+    }
+  }
+
+  private drop(id: Uint8Array): void {
+    const k = hex(id);
+    const had = this.map.get(k);
+    if (had) {
+      this.map.delete(k);
+      this.digestValue = (this.digestValue ^ idHash(had.session.id)) >>> 0;
+    }
+    this.tombstones.set(k, { id, at: this.options.now() });
+    this.sweepTombstones();
+  }
+
+  private sweepTombstones(): void {
+    for (const [k, t] of this.tombstones) {
+      if (this.options.now() - t.at < this.options.ttlMs && this.tombstones.size <= this.options.maxEntries) break;
+      this.tombstones.delete(k);
+    }
   }
 
   /** Live sessions, made here only or all of them, for a (re)joining member. */
@@ -93,15 +144,18 @@ export class ClusteredSessionCache implements SessionCache {
     return out;
   }
 
-  clear(): void {
-    this.map.clear();
-  }
-
   private store(session: SessionData, local: boolean): void {
     const k = hex(session.id);
+    const had = this.map.get(k);
+    if (had) this.digestValue = (this.digestValue ^ idHash(had.session.id)) >>> 0;
     this.map.delete(k);
     this.map.set(k, { session, local });
-    while (this.map.size > this.options.maxEntries) this.map.delete(this.map.keys().next().value!);
+    this.digestValue = (this.digestValue ^ idHash(session.id)) >>> 0;
+    while (this.map.size > this.options.maxEntries) {
+      const [oldK, old] = this.map.entries().next().value!;
+      this.map.delete(oldK);
+      this.digestValue = (this.digestValue ^ idHash(old.session.id)) >>> 0;
+    }
   }
 
   private expired(s: SessionData): boolean {

@@ -13,7 +13,7 @@ import { KEY } from "./sim.js";
 const base = { clusterId: 7, key: KEY, provider: wasmProvider, members: [1, 2, 3] };
 const receiver = (): WireReceiver => new WireReceiver({ ...base, nodeId: 2, epoch: () => 500 });
 const from1 = { ...base, nodeId: 1 };
-const ka: Message = { type: "keepalive", sentAt: 5, echo: 0, master: true, mapVersion: 1, mapIssuer: 1, readyVersion: 1, streamNext: 0, streamAck: 0, checkpointAck: 0 };
+const ka: Message = { type: "keepalive", sentAt: 5, echo: 0, master: true, mapVersion: 1, mapIssuer: 1, readyVersion: 1, streamNext: 0, streamAck: 0, checkpointAck: 0, sessionDigest: 0xdeadbeef };
 const dgram = (seq: number, destEpoch = 500, cfg = from1): Uint8Array => sealDatagram(cfg, 2, 100, destEpoch, seq, encodeMessage(ka));
 
 test("a good datagram opens; the same bytes again are a replay", () => {
