@@ -15,3 +15,27 @@ test("three nodes form a cluster: one master, 1024 buckets spread, sessions ever
   sim.run(50);
   sim.checkConverged();
 });
+
+test("aggregation: the same load in far fewer datagrams than messages; off, one message per datagram", () => {
+  const measure = (aggregate: boolean): { msgs: number; dgrams: number; bytes: number } => {
+    const sim = new Sim([1, 2, 3], 5, { aggregate });
+    sim.run(1200);
+    const before = sim.live().map(([, n]) => ({ ...n.aggregator.counters }));
+    sim.load(500, { checkpointsPerMs: 4, sessionEvery: 10 });
+    let msgs = 0;
+    let dgrams = 0;
+    let bytes = 0;
+    sim.live().forEach(([, n], i) => {
+      msgs += n.aggregator.counters.messages - before[i]!.messages;
+      dgrams += n.aggregator.counters.datagrams - before[i]!.datagrams;
+      bytes += n.aggregator.counters.bytes - before[i]!.bytes;
+    });
+    return { msgs, dgrams, bytes };
+  };
+  const on = measure(true);
+  const off = measure(false);
+  assert.ok(on.msgs / on.dgrams > 2, `messages/datagram with aggregation: ${(on.msgs / on.dgrams).toFixed(2)}`);
+  assert.equal(off.msgs, off.dgrams);
+  assert.ok(on.bytes < off.bytes);
+  for (const [, n] of new Sim([1, 2], 5).live()) assert.ok(n.aggregator.counters.datagrams >= 0);
+});

@@ -146,10 +146,11 @@ export class Sim {
     return (this.groups.get(a) ?? 0) === (this.groups.get(b) ?? 0);
   }
 
-  private collect(id: number): void {
+  /** Takes a node's datagrams and events; `flush` ends its turn first (the run loop does, once per ms). */
+  private collect(id: number, flush = false): void {
     const n = this.nodes.get(id);
     if (!n) return;
-    n.flush();
+    if (flush) n.flush();
     for (const d of n.takeDatagrams()) {
       const copies = this.rng.next() < this.net.loss ? 0 : this.rng.next() < this.net.duplicate ? 2 : 1;
       if (copies === 0) this.dropped++;
@@ -186,9 +187,10 @@ export class Sim {
         n.receive(d.bytes, this.now);
         this.collect(d.to);
       }
+      // One turn per node per millisecond: everything it generated in it leaves together (SSLACC §5.8).
       for (const [id, n] of this.live()) {
         n.tick(this.now);
-        this.collect(id);
+        this.collect(id, true);
       }
       if (check) this.checkSafety();
     }
