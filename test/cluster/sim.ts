@@ -69,6 +69,8 @@ export class Sim {
   readonly acks = new Map<number, AckRecord>();
   readonly closed = new Set<number>();
   readonly sessionsMade: SessionData[] = [];
+  /** Who made each session (id byte → node, epoch). */
+  readonly makers = new Map<SessionData, { id: number; epoch: number }>();
   readonly removed = new Set<string>();
   delivered = 0;
   dropped = 0;
@@ -101,8 +103,9 @@ export class Sim {
         else this.checkpoint(connId, bucket);
       }
       if (opts.sessionEvery && i++ % opts.sessionEvery === 0) {
-        const live = this.live();
-        if (live.length > 0) this.addSession(live[this.rng.int(live.length)]![0], 1 + this.rng.int(250));
+        // Handshakes happen where connections are served: on members that own buckets.
+        const serving = this.live().filter(([, n]) => n.ownedBuckets(this.now).size > 0);
+        if (serving.length > 0) this.addSession(serving[this.rng.int(serving.length)]![0], 1 + this.rng.int(250));
       }
       this.run(1);
     }
@@ -231,6 +234,7 @@ export class Sim {
     };
     this.node(on).sessions.put(s);
     this.sessionsMade.push(s);
+    this.makers.set(s, { id: on, epoch: this.node(on).epoch });
     this.collect(on);
     return s;
   }
@@ -294,6 +298,10 @@ export class Sim {
     for (const [id, n] of live) if (n.map.version !== v.version || n.map.issuer !== v.issuer) this.fail(`node ${id} has map v${n.map.version}/${n.map.issuer}, not v${v.version}/${v.issuer}`);
     for (const s of this.sessionsMade) {
       if (this.removed.has(s.id.join(","))) continue;
+      // A session whose maker died before anyone got it (made while cut off) is legitimately gone.
+      const maker = this.makers.get(s)!;
+      const makerAlive = this.nodes.get(maker.id)?.epoch === maker.epoch;
+      if (!makerAlive && !live.some(([, n]) => n.sessions.get(s.id))) continue;
       for (const [id, n] of live) if (!n.sessions.get(s.id)) this.fail(`session ${s.id[0]} not resumable on node ${id}`);
     }
     for (const key of this.removed) {
