@@ -141,7 +141,6 @@ export class ClusterNode {
       sendReliable: (to, m) => this.sendReliable(to, m),
       isAlive: (id) => this.membership.alive(id, this.now),
       epochOf: (id) => this.membership.epochOf(id),
-      gcAfterMs: 4 * this.membership.deadAfterMs,
     });
     this.sessions = new ClusteredSessionCache({
       maxEntries: cfg.sessions?.maxEntries ?? 100_000,
@@ -355,11 +354,12 @@ export class ClusterNode {
         return; // the epoch change already reset what we knew of it
       case "leave":
         if (m.member === from && m.reason === "shutdown") {
-          this.membership.declareDead(from);
+          this.membership.departed(from);
           this.replication.mirrorGone(from, now);
         } else if (m.member !== this.nodeId && this.master(now) === this.nodeId) {
-          // A member asks us (the master) to expel a mirror that stopped acknowledging it.
-          this.membership.declareDead(m.member);
+          // A member asks us (the master) to expel a mirror that stopped acknowledging it; its buckets
+          // move once the lease we last granted it has run out.
+          this.membership.suspend(m.member, now);
         }
         return;
       case "bucketMap":
@@ -434,7 +434,7 @@ export class ClusterNode {
 
   private mirrorFailed(id: number, reason: "noAck" | "resendOverflow"): void {
     this.counters.mirrorsDeclaredDead++;
-    this.membership.declareDead(id);
+    this.membership.suspend(id, this.now);
     this.replication.mirrorGone(id, this.now);
     const master = this.master(this.now);
     if (master !== this.nodeId) this.send(master, { type: "leave", member: id, reason });
@@ -491,7 +491,7 @@ export class ClusterNode {
   }
 
   private planAsMaster(now: number): void {
-    const live = this.membership.liveIds(now).map((id) => ({ id, epoch: id === this.nodeId ? this.epochValue : this.membership.epochOf(id) }));
+    const live = this.membership.keptIds(now).map((id) => ({ id, epoch: id === this.nodeId ? this.epochValue : this.membership.epochOf(id) }));
     let highest = this.mapValue.version;
     for (const id of this.membership.peerIds) if (this.membership.alive(id, now)) highest = Math.max(highest, this.membership.peerMapVersion(id).version);
     const next = plan({

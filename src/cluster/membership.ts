@@ -57,6 +57,16 @@ interface Peer {
   echoOfMine: number;
   /** Whether its latest keepalive claimed mastership. */
   claimsMaster: boolean;
+  /**
+   * Declared dead while it may still be running (it stopped acknowledging, or the master was asked to
+   * expel it): not alive for replication, and no more echoes, but its buckets are not reassignable
+   * until the last lease we granted it has run out (gone()).
+   */
+  suspendedUntil: number;
+  /** It said goodbye (LEAVE shutdown): gone at once, it stopped owning before it said so. */
+  departed: boolean;
+  /** Our clock when we last sent it a non-zero echo. */
+  lastEchoSent: number;
   mapVersion: number;
   mapIssuer: number;
   readyVersion: number;
@@ -88,7 +98,7 @@ export class Membership {
     for (const id of this.configured) {
       if (id === cfg.nodeId) continue;
       this.peers.set(id, {
-        lastHeard: -Infinity, epoch: 0, theirSentAt: 0, echoOfMine: 0, claimsMaster: false,
+        lastHeard: -Infinity, epoch: 0, theirSentAt: 0, echoOfMine: 0, claimsMaster: false, suspendedUntil: -Infinity, departed: false, lastEchoSent: -Infinity,
         mapVersion: 0, mapIssuer: 0, readyVersion: 0,
       });
     }
@@ -109,6 +119,8 @@ export class Membership {
       p.epoch = epoch;
       p.echoOfMine = 0;
       p.theirSentAt = 0;
+      p.suspendedUntil = -Infinity;
+      p.departed = false;
       p.mapVersion = 0;
       p.readyVersion = 0;
     }
@@ -124,20 +136,44 @@ export class Membership {
     return restarted;
   }
 
-  /** Forget a peer's liveness (it left, or it stopped acknowledging and we declared it dead). */
-  declareDead(id: number): void {
+  /**
+   * It stopped acknowledging us, or we are asked to expel it (Peer.suspendedUntil). For two death
+   * timeouts: time for the master to expel it (it then rejoins under a new epoch). If the master kept it
+   * (it acknowledges the master; or it *is* the master) it gets another chance afterwards, rather than
+   * being dead to us for ever (the random simulation found that deadlock).
+   */
+  suspend(id: number, now: number): void {
     const p = this.peers.get(id);
-    if (p) {
-      p.lastHeard = -Infinity;
-      p.echoOfMine = 0;
-      p.claimsMaster = false;
-    }
+    if (p) p.suspendedUntil = now + 2 * this.deadAfterMs;
+  }
+
+  /** It left gracefully (LEAVE shutdown). */
+  departed(id: number): void {
+    const p = this.peers.get(id);
+    if (p) p.departed = true;
   }
 
   alive(id: number, now: number): boolean {
     if (id === this.nodeId) return true;
     const p = this.peers.get(id);
-    return !!p && now - p.lastHeard < this.deadAfterMs;
+    return !!p && now >= p.suspendedUntil && !p.departed && now - p.lastHeard < this.deadAfterMs;
+  }
+
+  /**
+   * Whether the master may hand `id`'s buckets to others: silent for deadAfterMs (its lease, made of
+   * echoes of keepalives we heard, ran out before), departed, or suspended and our last echo to it
+   * older than leaseMs (docs §5.3).
+   */
+  gone(id: number, now: number): boolean {
+    if (id === this.nodeId) return false;
+    const p = this.peers.get(id);
+    if (!p || p.departed || now - p.lastHeard >= this.deadAfterMs) return true;
+    return now < p.suspendedUntil && now - p.lastEchoSent > this.leaseMs;
+  }
+
+  /** Configured ids the master keeps in the map (self included), ascending. */
+  keptIds(now: number): number[] {
+    return this.configured.filter((id) => !this.gone(id, now));
   }
 
   epochOf(id: number): number {
@@ -219,6 +255,8 @@ export class Membership {
   /** Fields of a keepalive to `to` that membership owns. */
   keepaliveFields(to: number, now: number): { sentAt: number; echo: number } {
     const p = this.peers.get(to);
-    return { sentAt: now, echo: p && this.alive(to, now) ? p.theirSentAt : 0 };
+    const echo = p && this.alive(to, now) ? p.theirSentAt : 0;
+    if (p && echo > 0) p.lastEchoSent = now;
+    return { sentAt: now, echo };
   }
 }

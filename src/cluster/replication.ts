@@ -63,8 +63,6 @@ export interface ReplicationDeps {
   readonly sendReliable: (to: number, m: Message) => void;
   readonly isAlive: (id: number) => boolean;
   readonly epochOf: (id: number) => number;
-  /** Entries of buckets we no longer hold are dropped at a remap once untouched this long. */
-  readonly gcAfterMs: number;
 }
 
 export class Replication {
@@ -125,6 +123,12 @@ export class Replication {
     if (!e) return undefined;
     this.active.delete(connId);
     const rid = this.nextRid++;
+    // To every member, not only the bucket's mirrors: under policy k a former mirror (the ring shifted,
+    // the bucket moved) may still hold the entry, and it is dropped only on this message (docs §7.3).
+    const mirrors = new Set(mirrorsOf(map, e.bucket, this.deps.policy));
+    for (const mm of map.members) {
+      if (mm.id !== this.deps.self() && !mirrors.has(mm.id)) this.deps.sendReliable(mm.id, { type: "connectionClosed", rid, connId, bucket: e.bucket });
+    }
     this.sendToMirrors(map, e.bucket, rid, connId, now, (m) =>
       this.deps.sendReliable(m, { type: "connectionClosed", rid, connId, bucket: e.bucket }),
     );
@@ -279,16 +283,11 @@ export class Replication {
           if (h === me || before.has(h)) continue;
           for (const e of this.active.values()) if (e.bucket === b) this.ship(h, e);
         }
-      } else if (!holders.includes(me)) {
-        // Not ours to hold any more. Maps and state travel separately, so
-        // state shipped to us under a newer map may arrive before that map:
-        // only entries untouched for a while go (docs §7.3).
-        for (const e of entries) {
-          if (now - e.touched < this.deps.gcAfterMs) continue;
-          this.active.delete(e.connId);
-          this.mirror.delete(e.connId);
-        }
       } else {
+        // Not ours (any more): kept as mirrored state even if this map says we do not hold the bucket.
+        // Maps and state travel separately and members may skip map versions, so dropping here lost
+        // state that a later map made ours again without a new shipment (the random simulation, policy
+        // k). Entries go on CONNECTION_CLOSED, which every member gets (docs §7.3).
         for (const e of entries) {
           if (this.active.delete(e.connId)) this.mirror.set(e.connId, e);
         }

@@ -61,6 +61,6 @@ test("random schedules keep the invariants and converge after healing", () => {
         sim.checkConverged();
       },
     ),
-    { seed: 20250101, numRuns: Number(process.env.CLUSTER_RUNS ?? 3), endOnFailure: true },
+    { seed: Number(process.env.CLUSTER_SEED ?? 20250101), numRuns: Number(process.env.CLUSTER_RUNS ?? 3), endOnFailure: true },
   );
 });
