@@ -230,6 +230,7 @@ export class ClusterNode {
 
   /** Since when we claim mastership without a break (∞: we do not). */
   private masterSince = Infinity;
+  private lastReadySent = 0;
 
   /** Whether some live peer announced a map newer than ours: then ours is stale and we act on nothing. */
   private mapStale(now: number): boolean {
@@ -460,7 +461,11 @@ export class ClusterNode {
     // dead) and every lease granted by a previous master has run out (docs §5.3). It also waits for the
     // newest map, which peers pass on when they see our older version in a keepalive.
     if (this.isMaster(now) && now - this.masterSince >= this.membership.deadAfterMs && !this.mapStale(now)) this.planAsMaster(now);
+    // Handoffs complete one keepalive sooner if the target says it is ready at once.
+    const ready = this.replication.readyFor(this.mapValue) ? this.mapValue.version : 0;
+    if (ready !== this.lastReadySent && this.mapValue.handoffs.size > 0) this.nextKeepalive = now;
     if (now >= this.nextKeepalive) {
+      this.lastReadySent = ready;
       this.nextKeepalive = now + this.membership.keepaliveMs;
       this.sendKeepalives(now);
     }
