@@ -336,9 +336,10 @@ export class ClusterNode {
         s.in.noteTail(m.streamNext);
         if (m.checkpointAck > 0) this.replication.acked(from, m.checkpointAck, now);
         // Anti-entropy: an add whose maker died before a briefly unreachable peer got it is otherwise lost
-        // to that peer. A digest that differs for 3 keepalives in a row (not just adds in flight) makes
-        // both sides send everything they hold, removals included (docs §8).
-        s.digestMismatches = m.sessionDigest === this.sessions.digest ? 0 : s.digestMismatches + 1;
+        // to that peer. A settled digest (sessions older than the horizon, so not adds in flight) that
+        // differs for 3 keepalives in a row makes both sides send everything they hold, removals included
+        // (docs §8).
+        s.digestMismatches = m.sessionDigest === this.sessions.settledDigest ? 0 : s.digestMismatches + 1;
         if (s.digestMismatches >= 3) {
           s.digestMismatches = 0;
           this.counters.sessionResyncs++;
@@ -474,8 +475,11 @@ export class ClusterNode {
   }
 
   private sendKeepalives(now: number): void {
-    // Expired sessions leave the digest at the same moment on every member (TTL on createdAt).
-    this.sessions.sweep();
+    // Expired sessions leave the digest at the same moment on every member (TTL on createdAt). The digest
+    // covers sessions made before a horizon 2 × deadAfterMs back, moved in steps of deadAfterMs so that
+    // members whose clocks differ by a few ms compute the same one (docs §8).
+    const step = this.membership.deadAfterMs;
+    this.sessions.sweep(Math.floor((now - 2 * step) / step) * step);
     const master = this.isMaster(now);
     const ready = this.replication.readyFor(this.mapValue) ? this.mapValue.version : 0;
     for (const id of this.membership.peerIds) {
@@ -490,7 +494,7 @@ export class ClusterNode {
         streamNext: s.out.last,
         streamAck: s.in.upTo,
         checkpointAck: this.replication.appliedFrom(id),
-        sessionDigest: this.sessions.digest,
+        sessionDigest: this.sessions.settledDigest,
       });
     }
   }
