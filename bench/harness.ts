@@ -133,3 +133,12 @@ export function benchArgs(argv = process.argv.slice(2)) {
   };
   return { json: get("--json"), repeats: int("--repeats", 3), ms: int("--ms", 300), only: get("--only") };
 }
+
+/** A plain table: the first column left-aligned, the others right-aligned. */
+export function printRows(head: readonly string[], rows: readonly (readonly string[])[]): void {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const line = (cells: readonly string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");
+  console.log(line(head));
+  console.log(widths.map((w) => "-".repeat(w)).join("  "));
+  for (const r of rows) console.log(line(r));
+}
