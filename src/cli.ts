@@ -8,6 +8,8 @@ import { startAdmin } from "./node/admin.js";
 import { parseEndpoint, parseStartConfig, StartConfigError, DEFAULT_ADMIN, type RawStart } from "./node/config.js";
 import { Daemon } from "./node/daemon.js";
 import { startDemoBackend } from "./node/demo-backend.js";
+import { createLogger } from "./node/log.js";
+import { createMetrics } from "./node/metrics.js";
 
 const USAGE = `usage: sslacc <command> [options]
 
@@ -26,7 +28,7 @@ commands:
             --cert FILE --key FILE  PEM certificate chain and RSA key (default: generated in the state dir)
             --config FILE           JSON with the same fields: listen, backend, cert, key, shards,
                                     rsaWorkers, rsaProvider, stateDir, admin, maxConnections,
-                                    handshakeTimeout, idleTimeout, backendConnectTimeout, maxBuffer (flags win)
+                                    handshakeTimeout, idleTimeout, backendConnectTimeout, maxBuffer, logLevel (flags win)
             --shards N              worker threads running connections
             --rsa-workers N         RSA pool threads
             --rsa-provider P        wasm | native (default native)
@@ -37,6 +39,7 @@ commands:
             --idle-timeout T        close after no byte either way for T (default 60s)
             --backend-connect-timeout T  (default 5s)
             --max-buffer BYTES      bytes held per direction before reading pauses, e.g. 128k (default 128k)
+            --log-level L           fatal|error|warn|info|debug|trace|silent (default info; JSON lines on stderr)
   status  show a running daemon's shards, bucket map, connections, counters
             --admin HOST:PORT       its admin endpoint (default 127.0.0.1:8444)
             --json                  the raw status
@@ -91,7 +94,7 @@ async function start(argv: string[]): Promise<void> {
       config: { type: "string" }, shards: { type: "string" }, "rsa-workers": { type: "string" },
       "rsa-provider": { type: "string" }, "state-dir": { type: "string" }, admin: { type: "string" },
       "max-connections": { type: "string" }, "handshake-timeout": { type: "string" }, "idle-timeout": { type: "string" },
-      "backend-connect-timeout": { type: "string" }, "max-buffer": { type: "string" },
+      "backend-connect-timeout": { type: "string" }, "max-buffer": { type: "string" }, "log-level": { type: "string" },
     },
     strict: true,
   });
@@ -113,7 +116,7 @@ async function start(argv: string[]): Promise<void> {
     listen: values.listen, backend: values.backend, cert: values.cert, key: values.key, shards: values.shards,
     rsaWorkers: values["rsa-workers"], rsaProvider: values["rsa-provider"], stateDir: values["state-dir"], admin: values.admin,
     maxConnections: values["max-connections"], handshakeTimeout: values["handshake-timeout"], idleTimeout: values["idle-timeout"],
-    backendConnectTimeout: values["backend-connect-timeout"], maxBuffer: values["max-buffer"],
+    backendConnectTimeout: values["backend-connect-timeout"], maxBuffer: values["max-buffer"], logLevel: values["log-level"],
   };
   const cfg = parseStartConfig(flags, file, values.config ?? "config");
 
@@ -138,9 +141,11 @@ async function start(argv: string[]): Promise<void> {
   }
   const demo = cfg.backend === null ? await startDemoBackend() : null;
   const backend = cfg.backend ?? demo!.endpoint;
+  const logger = createLogger(cfg.logLevel);
+  const metrics = createMetrics();
   const daemon = new Daemon({
     listen: cfg.listen, backend, certPem, keyPem, shards: cfg.shards, rsaWorkers: cfg.rsaWorkers, rsaProvider: cfg.rsaProvider, limits: cfg.limits,
-    log: (line) => console.error(`sslacc: ${line}`),
+    logger, observe: metrics.observer,
   });
   let at;
   try {
@@ -150,11 +155,14 @@ async function start(argv: string[]): Promise<void> {
     await demo?.close();
     fail(`--listen ${cfg.listen.address}:${cfg.listen.port}: ${(e as Error).message}`);
   }
-  const admin = cfg.admin ? await startAdmin(daemon, cfg.admin).catch((e: Error) => fail(`--admin: ${e.message}`)) : null;
+  const admin = cfg.admin ? await startAdmin(daemon, cfg.admin, metrics).catch((e: Error) => fail(`--admin: ${e.message}`)) : null;
   const host = at.address.includes(":") ? `[${at.address}]` : at.address;
   console.log(`sslacc: listening on ${host}:${at.port} (${plural(cfg.shards, "shard")}, ${plural(cfg.rsaWorkers, "RSA worker")}, ${cfg.rsaProvider} RSA)`);
   console.log(`sslacc: backend ${backend.address}:${backend.port}${demo ? " (built-in demo backend)" : ""}`);
-  if (admin) console.log(`sslacc: status at http://${admin.endpoint.address}:${admin.endpoint.port}/status (sslacc status --admin ${admin.endpoint.address}:${admin.endpoint.port})`);
+  if (admin) {
+    const base = `http://${admin.endpoint.address}:${admin.endpoint.port}`;
+    console.log(`sslacc: status at ${base}/status (sslacc status --admin ${admin.endpoint.address}:${admin.endpoint.port}), Prometheus metrics at ${base}/metrics`);
+  }
   console.log(`try: curl -k https://${host}:${at.port}/`);
   let stopping = false;
   const stop = (sig: string) => {

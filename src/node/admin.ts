@@ -1,19 +1,34 @@
 // The local admin endpoint: `GET /status` answers the daemon's status as
-// JSON for `sslacc status`. Loopback only by default; Prometheus /metrics
-// will live here too (later work).
+// JSON for `sslacc status`; `GET /metrics` the Prometheus text format
+// (src/node/metrics.ts). Loopback only by default.
 import { createServer, type Server } from "node:http";
 import type { Endpoint } from "./buckets.js";
 import type { Daemon } from "./daemon.js";
+import type { Metrics } from "./metrics.js";
 
-export async function startAdmin(daemon: Daemon, at: Endpoint): Promise<{ endpoint: Endpoint; close(): Promise<void> }> {
+export async function startAdmin(daemon: Daemon, at: Endpoint, metrics?: Metrics): Promise<{ endpoint: Endpoint; close(): Promise<void> }> {
+  metrics?.bind(daemon);
   const server: Server = createServer((req, res) => {
     if (req.method === "GET" && req.url === "/status") {
       res.writeHead(200, { "content-type": "application/json" });
       res.end(JSON.stringify(daemon.status()));
       return;
     }
+    if (req.method === "GET" && req.url === "/metrics" && metrics) {
+      metrics.registry.metrics().then(
+        (text) => {
+          res.writeHead(200, { "content-type": metrics.registry.contentType });
+          res.end(text);
+        },
+        (e: Error) => {
+          res.writeHead(500, { "content-type": "text/plain" });
+          res.end(`metrics: ${e.message}\n`);
+        },
+      );
+      return;
+    }
     res.writeHead(404, { "content-type": "text/plain" });
-    res.end("try GET /status\n");
+    res.end(metrics ? "try GET /status or GET /metrics\n" : "try GET /status\n");
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);

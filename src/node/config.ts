@@ -6,6 +6,7 @@
 import { availableParallelism } from "node:os";
 import type { RsaProviderName } from "../crypto/rsa-pool.js";
 import type { Endpoint } from "./buckets.js";
+import { LOG_LEVELS, type LogLevel } from "./log.js";
 
 export interface StartConfig {
   readonly listen: Endpoint;
@@ -21,6 +22,7 @@ export interface StartConfig {
   /** Local admin endpoint for `sslacc status`; null: none. */
   readonly admin: Endpoint | null;
   readonly limits: Limits;
+  readonly logLevel: LogLevel;
 }
 
 /**
@@ -75,7 +77,7 @@ export const DEFAULT_ADMIN: Endpoint = { address: "127.0.0.1", port: 8444 };
 /** What the file may hold (JSON); flags use the kebab-case names. */
 const FILE_FIELDS = [
   "listen", "backend", "cert", "key", "shards", "rsaWorkers", "rsaProvider", "stateDir", "admin",
-  "maxConnections", "handshakeTimeout", "idleTimeout", "backendConnectTimeout", "maxBuffer",
+  "maxConnections", "handshakeTimeout", "idleTimeout", "backendConnectTimeout", "maxBuffer", "logLevel",
 ] as const;
 type FileField = (typeof FILE_FIELDS)[number];
 
@@ -165,6 +167,10 @@ export function parseStartConfig(flags: RawStart, file: unknown, fileName = "con
     }, "native" as RsaProviderName),
     stateDir: get("stateDir", "--state-dir", text, ".sslacc"),
     admin: get("admin", "--admin", (n, v) => (v === "off" ? null : parseEndpoint(n, v)), DEFAULT_ADMIN as Endpoint | null),
+    logLevel: get("logLevel", "--log-level", (n, v) => {
+      if (!(LOG_LEVELS as readonly unknown[]).includes(v)) throw new StartConfigError(n, `expected one of ${LOG_LEVELS.join(", ")}, got ${JSON.stringify(v)}`);
+      return v as LogLevel;
+    }, (LOG_LEVELS as readonly string[]).includes(process.env["SSLACC_LOG_LEVEL"] ?? "") ? process.env["SSLACC_LOG_LEVEL"] as LogLevel : "info"),
     limits: {
       maxConnections: get("maxConnections", "--max-connections", (n, v) => count(n, v, 1_000_000), DEFAULT_LIMITS.maxConnections),
       handshakeTimeoutMs: get("handshakeTimeout", "--handshake-timeout", (n, v) => duration(n, v, 10), DEFAULT_LIMITS.handshakeTimeoutMs),

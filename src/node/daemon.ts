@@ -34,7 +34,25 @@ export interface DaemonOptions {
   readonly maxRecord?: number;
   /** Any limit not given takes its default (src/node/config.ts DEFAULT_LIMITS). */
   readonly limits?: Partial<Limits>;
-  readonly log?: (line: string) => void;
+  /** Structured log (pino's call shape: fields, then message); default: none. */
+  readonly logger?: DaemonLogger;
+  /** Latency observations for /metrics (src/node/metrics.ts). */
+  readonly observe?: DaemonObserver;
+}
+
+type LogFn = (fields: Record<string, unknown>, msg: string) => void;
+export interface DaemonLogger {
+  readonly debug: LogFn;
+  readonly info: LogFn;
+  readonly warn: LogFn;
+  readonly error: LogFn;
+}
+
+export interface DaemonObserver {
+  /** Seconds from the last input sent to a shard to a checkpoint of that connection stored. */
+  checkpointStored(seconds: number): void;
+  /** Seconds an RSA private operation took in the pool, queueing included. */
+  rsaDone(seconds: number, ok: boolean): void;
 }
 
 export interface CheckpointInfo {
@@ -112,6 +130,8 @@ interface Conn {
   handshakeDone: boolean;
   /** Why the backend leg failed (set from its 'error' event). */
   backendError: string | null;
+  /** performance.now() of the first input sent to the shard since the last stored checkpoint (checkpoint latency). */
+  inputAt: number;
 }
 
 interface Slot {
@@ -172,8 +192,8 @@ export class Daemon extends EventEmitter {
     });
   }
 
-  private log(line: string): void {
-    this.opts.log?.(line);
+  private log(level: keyof DaemonLogger, fields: Record<string, unknown>, msg: string): void {
+    this.opts.logger?.[level](fields, msg);
   }
 
   async start(): Promise<Endpoint> {
@@ -229,7 +249,7 @@ export class Daemon extends EventEmitter {
       if (slot.worker !== worker) return; // a dead incarnation
       this.fromShard(slot, m);
     });
-    worker.on("error", (e) => this.log(`shard ${index} failed: ${e.message}`));
+    worker.on("error", (e) => this.log("error", { shard: index, err: e.message }, "shard failed"));
     worker.on("exit", (code) => {
       if (slot.worker !== worker || this.stopping) return;
       this.shardDied(slot, code);
@@ -244,7 +264,7 @@ export class Daemon extends EventEmitter {
    */
   private shardDied(slot: Slot, code: number): void {
     this.counters.shardRestarts++;
-    this.log(`shard ${slot.index} exited (code ${code}); respawning and restoring its connections`);
+    this.log("error", { shard: slot.index, code }, "shard exited; respawning it and restoring its connections");
     slot.pending = [];
     this.spawn(slot.index);
     for (const c of this.conns.values()) {
@@ -268,6 +288,7 @@ export class Daemon extends EventEmitter {
   }
 
   private send(c: Conn, m: ToShard, transfer: ArrayBuffer[] = []): void {
+    if (c.inputAt < 0 && this.opts.observe) c.inputAt = performance.now();
     const slot = this.slots[this.buckets.shardOf(c.bucket)]!;
     if (slot.ready) slot.worker.postMessage(m, transfer);
     else slot.pending.push({ m, transfer });
@@ -297,7 +318,7 @@ export class Daemon extends EventEmitter {
       }
       case "conn-error": {
         this.counters.connErrors++;
-        this.log(`connection ${m.conn}: ${m.message}`);
+        this.log("error", { conn: m.conn, err: m.message }, "shard could not run the connection; closing it");
         const c = this.conns.get(m.conn);
         c?.client.destroy();
         c?.backend?.destroy();
@@ -318,6 +339,10 @@ export class Daemon extends EventEmitter {
         c.clientKept -= trim(c.clientIn, f.clientConsumed);
         c.backendKept -= trim(c.backendIn, f.backendConsumed);
         c.phase = c.snapshot.engine.phase;
+        if (c.inputAt >= 0) {
+          this.opts.observe?.checkpointStored((performance.now() - c.inputAt) / 1000);
+          c.inputAt = -1;
+        }
         this.emit("checkpoint", { conn: c.id, shard: slot.index, seq: it.seq, phase: c.phase, snapshot: c.snapshot } satisfies CheckpointInfo);
         return;
       }
@@ -346,13 +371,16 @@ export class Daemon extends EventEmitter {
       case "rsa": {
         this.counters.rsaRequests++;
         const epoch = c.epoch;
+        const t0 = performance.now();
         this.pool.decryptPremaster(it.keyId, it.ciphertext, it.clientVersion, it.random46).then(
           (premaster) => {
+            this.opts.observe?.rsaDone((performance.now() - t0) / 1000, true);
             if (this.conns.get(c.id) !== c || c.epoch !== epoch) return; // restored since: it asks again
             this.send(c, { t: "rsa-done", conn: c.id, id: it.id, premaster }, [premaster.buffer as ArrayBuffer]);
           },
           (e: Error) => {
-            this.log(`connection ${c.id}: RSA failed: ${e.message}`);
+            this.opts.observe?.rsaDone((performance.now() - t0) / 1000, false);
+            this.log("error", { conn: c.id, err: e.message }, "RSA operation failed; closing");
             c.client.destroy();
           },
         );
@@ -374,7 +402,9 @@ export class Daemon extends EventEmitter {
         return;
       case "closed":
         if (!c.handshakeDone) bump(this.failures.handshake, it.alert ?? it.reason);
-        if (it.reason !== "close_notify") this.log(`connection ${c.id}: ${it.reason} ${it.alert ?? ""} ${it.detail ?? ""}`.trim());
+        if (it.reason !== "close_notify") {
+          this.log("info", { conn: c.id, reason: it.reason, alert: it.alert, detail: it.detail, handshakeDone: c.handshakeDone }, "TLS connection closed with an alert");
+        }
         return;
       default:
         exhaustive(it);
@@ -384,7 +414,7 @@ export class Daemon extends EventEmitter {
   /** SSLACC §4.6 forward-ACK rule: regenerated output already written is dropped; a gap is a bug. */
   private writeOnce(data: Uint8Array, offset: number, written: number, side: string, c: Conn): Uint8Array | null {
     if (offset > written) {
-      this.log(`connection ${c.id}: ${side} output at ${offset} but ${written} written: a gap; closing`);
+      this.log("error", { conn: c.id, side, offset, written }, "output beyond what was written (a gap: a bug); closing");
       c.client.destroy();
       c.backend?.destroy();
       return null;
@@ -409,7 +439,7 @@ export class Daemon extends EventEmitter {
       clientIn: [], clientInEnd: 0, clientEof: null, backendIn: [], backendInEnd: 0, backendEof: null,
       clientWritten: 0, backendWritten: 0, snapshot: undefined, epoch: 0, phase: "new",
       clientKept: 0, backendKept: 0, clientPaused: false, backendPaused: false,
-      acceptedAt: Date.now(), lastActivity: Date.now(), handshakeDone: false, backendError: null,
+      acceptedAt: Date.now(), lastActivity: Date.now(), handshakeDone: false, backendError: null, inputAt: -1,
     };
     this.conns.set(c.id, c);
     this.send(c, { t: "open", conn: c.id });
@@ -453,7 +483,7 @@ export class Daemon extends EventEmitter {
       const port = tries[i];
       if (i === tries.length && tries.length > 0) {
         this.counters.backendPortFallbacks++;
-        this.log(`connection ${c.id}: no free source port in bucket ${c.bucket} after ${tries.length} tries; using an OS-chosen port`);
+        this.log("warn", { conn: c.id, bucket: c.bucket, tries: tries.length }, "no free source port in the bucket; using an OS-chosen port");
       }
       const b = connect({
         host: this.opts.backend.address, port: this.opts.backend.port, allowHalfOpen: true, noDelay: true,
@@ -514,7 +544,7 @@ export class Daemon extends EventEmitter {
     c.backendState = "failed";
     const reason = c.backendError ?? "other";
     bump(this.failures.backend, reason);
-    this.log(`connection ${c.id}: backend ${reason}: ${detail}`);
+    this.log("warn", { conn: c.id, reason, detail }, "backend failed; alerting the client");
     this.send(c, { t: "backend-failed", conn: c.id, reason: `${reason} (${detail})` });
   }
 
@@ -556,11 +586,11 @@ export class Daemon extends EventEmitter {
       if (!c.handshakeDone && now - c.acceptedAt > this.limits.handshakeTimeoutMs) {
         this.counters.handshakeTimeouts++;
         bump(this.failures.handshake, "timeout");
-        this.log(`connection ${c.id}: no complete handshake in ${this.limits.handshakeTimeoutMs} ms (phase ${c.phase}); closing`);
+        this.log("info", { conn: c.id, phase: c.phase, timeoutMs: this.limits.handshakeTimeoutMs }, "handshake timeout; closing");
         this.close(c);
       } else if (c.handshakeDone && now - c.lastActivity > this.limits.idleTimeoutMs) {
         this.counters.idleTimeouts++;
-        this.log(`connection ${c.id}: idle for ${this.limits.idleTimeoutMs} ms; closing`);
+        this.log("debug", { conn: c.id, timeoutMs: this.limits.idleTimeoutMs }, "idle timeout; closing");
         this.close(c);
       }
     }
@@ -573,6 +603,14 @@ export class Daemon extends EventEmitter {
   }
 
   // --- introspection and tests -----------------------------------------------------------
+
+  get activeConnections(): number {
+    return this.conns.size;
+  }
+
+  rsaStats() {
+    return this.pool.stats();
+  }
 
   get listening(): Endpoint | null {
     return this.address;

@@ -1,0 +1,99 @@
+// Prometheus metrics for the admin endpoint's GET /metrics (prom-client).
+//
+//   Daemon counters / failures / pool stats ──collect() at scrape time──> counters and gauges
+//   Daemon observe hooks (checkpoint stored, RSA done) ──────────────────> histograms
+//
+// Counters are read from the daemon when scraped rather than incremented
+// on the data path: the daemon already counts, and a scrape every few
+// seconds costs less than a prom-client call per byte event.
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import type { Daemon, DaemonObserver } from "./daemon.js";
+
+export interface Metrics {
+  readonly registry: Registry;
+  readonly observer: DaemonObserver;
+  /** Attach the daemon whose counters the collectors read. */
+  bind(daemon: Daemon): void;
+}
+
+/** A counter whose value is read from `read()` at scrape time (per label set). */
+function mirroredCounter(registry: Registry, name: string, help: string, labelNames: string[], read: () => [Record<string, string>, number][]): void {
+  new Counter({
+    name, help, labelNames, registers: [registry],
+    collect() {
+      this.reset();
+      for (const [labels, v] of read()) if (v > 0) this.inc(labels, v);
+    },
+  });
+}
+
+export function createMetrics(): Metrics {
+  const registry = new Registry();
+  let d: Daemon | null = null;
+  const c = () => d?.counters;
+  const one = (v: number | undefined): [Record<string, string>, number][] => [[{}, v ?? 0]];
+  const byReason = (m: Record<string, number> | undefined): [Record<string, string>, number][] =>
+    Object.entries(m ?? {}).map(([reason, v]) => [{ reason }, v]);
+
+  mirroredCounter(registry, "sslacc_handshakes_total", "Completed TLS handshakes by kind (full: an RSA operation; resumed: from the session cache).", ["kind"], () => {
+    const x = c();
+    return x ? [[{ kind: "full" }, x.handshakes - x.resumed], [{ kind: "resumed" }, x.resumed]] : [];
+  });
+  mirroredCounter(registry, "sslacc_handshake_failures_total", "Connections closed before their handshake completed, by the alert sent or received or by timeout.", ["reason"], () => byReason(d?.failures.handshake));
+  mirroredCounter(registry, "sslacc_backend_failures_total", "Backend connections that failed (refused, reset, timeout, unreachable, other).", ["reason"], () => byReason(d?.failures.backend));
+  mirroredCounter(registry, "sslacc_connections_accepted_total", "Client connections accepted.", [], () => one(c()?.accepted));
+  mirroredCounter(registry, "sslacc_connections_rejected_total", "Client connections closed at accept: max connections reached.", [], () => one(c()?.rejectedConnections));
+  mirroredCounter(registry, "sslacc_timeouts_total", "Connections closed by a timeout.", ["kind"], () => {
+    const x = c();
+    return x ? [[{ kind: "handshake" }, x.handshakeTimeouts], [{ kind: "idle" }, x.idleTimeouts]] : [];
+  });
+  mirroredCounter(registry, "sslacc_bytes_total", "Bytes through the daemon: ciphertext from/to clients, plaintext from/to backends.", ["direction"], () => {
+    const x = c();
+    return x ? [
+      [{ direction: "from_client" }, x.bytesFromClients], [{ direction: "to_client" }, x.bytesToClients],
+      [{ direction: "from_backend" }, x.bytesFromBackends], [{ direction: "to_backend" }, x.bytesToBackends],
+    ] : [];
+  });
+  mirroredCounter(registry, "sslacc_backpressure_pauses_total", "Times a socket stopped reading because the other leg held maxBuffer bytes.", ["side"], () => {
+    const x = c();
+    return x ? [[{ side: "client" }, x.clientPauses], [{ side: "backend" }, x.backendPauses]] : [];
+  });
+  mirroredCounter(registry, "sslacc_checkpoints_total", "Relay checkpoints stored.", [], () => one(c()?.checkpoints));
+  mirroredCounter(registry, "sslacc_shard_restarts_total", "Shards that died and were respawned.", [], () => one(c()?.shardRestarts));
+  mirroredCounter(registry, "sslacc_failovers_total", "Connections restored from their checkpoint on another shard incarnation.", [], () => one(c()?.restoredConnections));
+  mirroredCounter(registry, "sslacc_rsa_operations_total", "RSA private operations requested from the pool.", [], () => one(c()?.rsaRequests));
+
+  new Gauge({
+    name: "sslacc_connections_active", help: "Open client connections.", registers: [registry],
+    collect() {
+      this.set(d?.activeConnections ?? 0);
+    },
+  });
+  new Gauge({
+    name: "sslacc_rsa_queue_depth", help: "RSA operations waiting for a pool thread.", registers: [registry],
+    collect() {
+      this.set(d?.rsaStats().queued ?? 0);
+    },
+  });
+  // Buckets: a stored checkpoint is one thread hop (~0.1 ms) plus the
+  // shard's work; an RSA-2048 operation ~0.25 ms (native) to ~2 ms (WASM)
+  // plus queueing under load.
+  const checkpointLatency = new Histogram({
+    name: "sslacc_checkpoint_latency_seconds", help: "From an input sent to the shard to the checkpoint it caused being stored.",
+    buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1], registers: [registry],
+  });
+  const rsaLatency = new Histogram({
+    name: "sslacc_rsa_latency_seconds", help: "RSA private operation in the pool, queueing included.", labelNames: ["result"],
+    buckets: [0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5], registers: [registry],
+  });
+  return {
+    registry,
+    observer: {
+      checkpointStored: (s) => checkpointLatency.observe(s),
+      rsaDone: (s, ok) => rsaLatency.observe({ result: ok ? "ok" : "error" }, s),
+    },
+    bind(daemon) {
+      d = daemon;
+    },
+  };
+}
