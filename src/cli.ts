@@ -28,7 +28,7 @@ commands:
             --cert FILE --key FILE  PEM certificate chain and RSA key (default: generated in the state dir)
             --config FILE           JSON with the same fields: listen, backend, cert, key, shards,
                                     rsaWorkers, rsaProvider, stateDir, admin, maxConnections,
-                                    handshakeTimeout, idleTimeout, backendConnectTimeout, maxBuffer, logLevel (flags win)
+                                    handshakeTimeout, idleTimeout, backendConnectTimeout, maxBuffer, drainTimeout, logLevel (flags win)
             --shards N              worker threads running connections
             --rsa-workers N         RSA pool threads
             --rsa-provider P        wasm | native (default native)
@@ -39,6 +39,8 @@ commands:
             --idle-timeout T        close after no byte either way for T (default 60s)
             --backend-connect-timeout T  (default 5s)
             --max-buffer BYTES      bytes held per direction before reading pauses, e.g. 128k (default 128k)
+            --drain-timeout T       SIGTERM: open connections may finish for T, then are cut (default 30s;
+                                    SIGINT stops at once)
             --log-level L           fatal|error|warn|info|debug|trace|silent (default info; JSON lines on stderr)
   status  show a running daemon's shards, bucket map, connections, counters
             --admin HOST:PORT       its admin endpoint (default 127.0.0.1:8444)
@@ -94,7 +96,7 @@ async function start(argv: string[]): Promise<void> {
       config: { type: "string" }, shards: { type: "string" }, "rsa-workers": { type: "string" },
       "rsa-provider": { type: "string" }, "state-dir": { type: "string" }, admin: { type: "string" },
       "max-connections": { type: "string" }, "handshake-timeout": { type: "string" }, "idle-timeout": { type: "string" },
-      "backend-connect-timeout": { type: "string" }, "max-buffer": { type: "string" }, "log-level": { type: "string" },
+      "backend-connect-timeout": { type: "string" }, "max-buffer": { type: "string" }, "log-level": { type: "string" }, "drain-timeout": { type: "string" },
     },
     strict: true,
   });
@@ -116,7 +118,7 @@ async function start(argv: string[]): Promise<void> {
     listen: values.listen, backend: values.backend, cert: values.cert, key: values.key, shards: values.shards,
     rsaWorkers: values["rsa-workers"], rsaProvider: values["rsa-provider"], stateDir: values["state-dir"], admin: values.admin,
     maxConnections: values["max-connections"], handshakeTimeout: values["handshake-timeout"], idleTimeout: values["idle-timeout"],
-    backendConnectTimeout: values["backend-connect-timeout"], maxBuffer: values["max-buffer"], logLevel: values["log-level"],
+    backendConnectTimeout: values["backend-connect-timeout"], maxBuffer: values["max-buffer"], logLevel: values["log-level"], drainTimeout: values["drain-timeout"],
   };
   const cfg = parseStartConfig(flags, file, values.config ?? "config");
 
@@ -168,6 +170,16 @@ async function start(argv: string[]): Promise<void> {
   const stop = (sig: string) => {
     if (stopping) return;
     stopping = true;
+    if (sig === "SIGTERM") {
+      // Graceful: no new connections; open ones finish within the deadline.
+      console.log(`sslacc: SIGTERM, draining ${daemon.activeConnections} connections (deadline ${cfg.limits.drainTimeoutMs} ms)`);
+      void daemon.drain(cfg.limits.drainTimeoutMs).then(async (cut) => {
+        await Promise.all([admin?.close(), demo?.close()]);
+        console.log(`sslacc: drained${cut > 0 ? `, ${cut} connections cut at the deadline` : ""}; stopped`);
+        process.exit(0);
+      });
+      return;
+    }
     console.log(`sslacc: ${sig}, stopping`);
     void Promise.all([daemon.stop(), admin?.close(), demo?.close()]).then(() => process.exit(0));
   };

@@ -47,6 +47,8 @@ export interface Limits {
    * in the other leg's socket); above it the source socket stops reading.
    */
   readonly maxBufferBytes: number;
+  /** SIGTERM: how long open connections may take to finish before they are cut. */
+  readonly drainTimeoutMs: number;
 }
 
 export const DEFAULT_LIMITS: Limits = {
@@ -55,6 +57,7 @@ export const DEFAULT_LIMITS: Limits = {
   idleTimeoutMs: 60_000,
   backendConnectTimeoutMs: 5_000,
   maxBufferBytes: 128 * 1024,
+  drainTimeoutMs: 30_000,
 };
 
 /**
@@ -77,7 +80,7 @@ export const DEFAULT_ADMIN: Endpoint = { address: "127.0.0.1", port: 8444 };
 /** What the file may hold (JSON); flags use the kebab-case names. */
 const FILE_FIELDS = [
   "listen", "backend", "cert", "key", "shards", "rsaWorkers", "rsaProvider", "stateDir", "admin",
-  "maxConnections", "handshakeTimeout", "idleTimeout", "backendConnectTimeout", "maxBuffer", "logLevel",
+  "maxConnections", "handshakeTimeout", "idleTimeout", "backendConnectTimeout", "maxBuffer", "drainTimeout", "logLevel",
 ] as const;
 type FileField = (typeof FILE_FIELDS)[number];
 
@@ -176,6 +179,7 @@ export function parseStartConfig(flags: RawStart, file: unknown, fileName = "con
       handshakeTimeoutMs: get("handshakeTimeout", "--handshake-timeout", (n, v) => duration(n, v, 10), DEFAULT_LIMITS.handshakeTimeoutMs),
       idleTimeoutMs: get("idleTimeout", "--idle-timeout", (n, v) => duration(n, v, 10), DEFAULT_LIMITS.idleTimeoutMs),
       backendConnectTimeoutMs: get("backendConnectTimeout", "--backend-connect-timeout", (n, v) => duration(n, v, 10), DEFAULT_LIMITS.backendConnectTimeoutMs),
+      drainTimeoutMs: get("drainTimeout", "--drain-timeout", (n, v) => duration(n, v, 0), DEFAULT_LIMITS.drainTimeoutMs),
       maxBufferBytes: get("maxBuffer", "--max-buffer", (n, v) => size(n, v, MIN_BUFFER_BYTES, 64 * 1024 * 1024), DEFAULT_LIMITS.maxBufferBytes),
     },
   };

@@ -164,6 +164,7 @@ export class Daemon extends EventEmitter {
   private readonly init: Omit<ShardInit, "shard">;
   private nextConn = 1;
   private stopping = false;
+  private draining = false;
   private address: Endpoint | null = null;
 
   constructor(private readonly opts: DaemonOptions) {
@@ -221,6 +222,27 @@ export class Daemon extends EventEmitter {
     this.sweeper = setInterval(() => this.sweep(), period);
     this.sweeper.unref();
     return this.address;
+  }
+
+  /**
+   * Graceful stop: stop accepting, let open connections finish until
+   * `deadlineMs`, then close what is left and stop (HAProxy's soft stop with
+   * `hard-stop-after`; nginx's graceful shutdown with
+   * `worker_shutdown_timeout`). Resolves with the connections cut at the deadline.
+   */
+  async drain(deadlineMs: number): Promise<number> {
+    this.draining = true;
+    this.server.close();
+    const until = Date.now() + deadlineMs;
+    while (this.conns.size > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    const cut = this.conns.size;
+    if (cut > 0) this.log("warn", { connections: cut, deadlineMs }, "drain deadline reached; closing the remaining connections");
+    await this.stop();
+    return cut;
+  }
+
+  get isDraining(): boolean {
+    return this.draining;
   }
 
   async stop(): Promise<void> {

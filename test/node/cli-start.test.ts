@@ -102,6 +102,6 @@ test("start config: limits from flags and file, with defaults", () => {
   const d = parseStartConfig({}, undefined);
   assert.deepEqual(d.limits, DEFAULT_LIMITS);
   const c = parseStartConfig({ handshakeTimeout: "2s", maxBuffer: "64k" }, { idleTimeout: "2m", maxConnections: 50, backendConnectTimeout: 750, maxBuffer: "1m" }, "f.json");
-  assert.deepEqual(c.limits, { maxConnections: 50, handshakeTimeoutMs: 2000, idleTimeoutMs: 120_000, backendConnectTimeoutMs: 750, maxBufferBytes: 65536 });
+  assert.deepEqual(c.limits, { maxConnections: 50, handshakeTimeoutMs: 2000, idleTimeoutMs: 120_000, backendConnectTimeoutMs: 750, maxBufferBytes: 65536, drainTimeoutMs: 30_000 });
   assert.throws(() => parseStartConfig({}, { maxBuffer: "1g" }, "f.json"), (e: unknown) => e instanceof StartConfigError && e.field === "f.json: maxBuffer");
 });
