@@ -515,8 +515,23 @@ export class TcpConnection {
     // rather than rcv_nxt (as Linux does with rcv_wup): a retransmission of
     // bytes we hold but have not acknowledged is acceptable and its ACK
     // field counts; it is simply not ACKed again (§4.6).
-    if (seqGt(seg.seq, right) || (len > 0 && seg.seq === right) || seqLt(segEnd, this.rcvAppackV)) {
-      if (!(seg.flags & RST)) this.ackNow = true;
+    const beyond = seqGt(seg.seq, right) || (len > 0 && seg.seq === right);
+    // Old: everything it occupies was already acknowledged (for a segment
+    // with no length, a sequence number behind the ACK we sent).
+    const old = segEnd === seg.seq ? seqLt(seg.seq, this.rcvAppackV) : seqLeq(segEnd, this.rcvAppackV);
+    if (beyond || old) {
+      if (seg.flags & RST) return;
+      // Answer what the peer needs answered: data or a FIN we already
+      // acknowledged, a retransmitted SYN, a keepalive probe (SEG.SEQ =
+      // RCV.NXT − 1, RFC 9293 §3.8.4). An old pure ACK gets no reply: two
+      // stacks that each find the other's sequence number stale would
+      // otherwise ACK each other forever (the "ACK storm" of §4.8).
+      if (len > 0 || seg.flags & (FIN | SYN) || seg.seq === seqAdd(this.rcvAppackV, -1)) this.ackNow = true;
+      // After a takeover the restored side's sequence numbers lag what the
+      // peer has seen (§4.6, §4.8 cases 4-5), so a segment can be old and
+      // still carry the ACK that resynchronises us (a forward ACK): its ACK
+      // field is processed, its data is not.
+      if (old && seg.flags & ACK && !(seg.flags & SYN)) this.processAck(seg, now);
       return;
     }
     if (seg.flags & RST) {

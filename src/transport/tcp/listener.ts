@@ -6,7 +6,8 @@
 // never saw the SYN (the takeover of figure 3). This is also what makes a
 // SYN flood cost no memory (compare SYN cookies, RFC 4987 §3.6).
 //
-// Unknown segments get a RST (RFC 9293 §3.10.7.1) unless the caller says
+// An ACK without a valid finger is dropped quietly (see below); a SYN-ACK
+// for no connection gets a RST (RFC 9293 §3.10.7.1) unless the caller says
 // the bucket was taken over within the last 2·MSL (§4.6: a RST would kill a
 // connection whose state is still being restored).
 import { TcpConnection, type TcpConfig } from "./connection.js";
@@ -80,7 +81,15 @@ export function listen(cfg: TcpConfig, tuple: FourTuple, seg: TcpSegment, now: n
   const irs = seqAdd(seg.seq, -1);
   const info = checkFinger(cfg.fingerMac, tuple, irs, iss);
   if (info === null) {
-    return opts.suppressRst ? { kind: "drop", reason: "bad-finger" } : { kind: "rst", segment: reset(tuple, seg) };
+    // The finger covers the client's ISN, so only the client's first segment
+    // after its SYN (seq = ISN + 1) matches. Any later segment of the same
+    // handshake — data that overtook the first ACK, the ACK answering a
+    // duplicated SYN-ACK — fails the check and may arrive first; a RST
+    // would kill a good connection, while silence is safe (the client
+    // retransmits from SND.UNA, which brings the first segment). So unlike
+    // RFC 9293 §3.10.7.1 an unknown ACK is dropped quietly and counted by
+    // the caller ("everything unknown on the wire is dropped quietly").
+    return { kind: "drop", reason: "bad-finger" };
   }
   const connection = TcpConnection.accept(cfg, tuple, { kind: "accept", iss, irs, peerMss: info.peerMss, peerWscale: info.peerWscale }, now);
   connection.onSegment(seg, now);
