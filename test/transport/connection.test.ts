@@ -300,3 +300,16 @@ test("§4.3/§5.3: a SYN_SENT checkpoint restores to a SYN with the same ISN; th
   d.onSegment(seg({ seq: 0, ack: 778, flags: 0x04 | ACK }), 2);
   assert.deepEqual(d.drain().events, [{ kind: "closed", reason: "reset" }]);
 });
+
+test("RST (RFC 5961 §3.2): exactly at RCV.NXT it resets; elsewhere in the window it draws a challenge ACK", () => {
+  const { c, iss } = accepted();
+  c.onSegment(seg({ seq: 1500, flags: 0x04 }), 1);
+  assert.equal(c.state, "ESTABLISHED");
+  const ch = c.drain().segments;
+  assert.equal(ch.length, 1);
+  assert.equal(ch[0]!.ack, 1001);
+  assert.equal(ch[0]!.seq, (iss + 1) >>> 0);
+  c.onSegment(seg({ seq: 1001, flags: 0x04 }), 2);
+  assert.equal(c.state, "CLOSED");
+  assert.deepEqual(c.drain().events, [{ kind: "closed", reason: "reset" }]);
+});

@@ -187,7 +187,7 @@ export class TcpConnection {
   private segsOut: TcpSegment[] = [];
   private eventsOut: TcpEvent[] = [];
 
-  private constructor(cfg: TcpConfig, tuple: FourTuple, iss: number, state: TcpState, now: number) {
+  private constructor(cfg: TcpConfig, tuple: FourTuple, iss: number, state: TcpState) {
     TcpConnection.instances++;
     this.cfg = cfg;
     this.tuple = tuple;
@@ -203,12 +203,11 @@ export class TcpConnection {
     this.rcvWindow = Math.min(cfg.rcvBuffer, 0xffff);
     this.cwnd = this.initialWindow();
     this.rto = cfg.initialRtoMs;
-    void now;
   }
 
   /** Active open (RFC 9293 §3.5) with a caller-chosen ISN: §4.3 uses the client's ISN. */
   static connect(cfg: TcpConfig, tuple: FourTuple, iss: number, now: number): TcpConnection {
-    const c = new TcpConnection(cfg, tuple, iss, "SYN_SENT", now);
+    const c = new TcpConnection(cfg, tuple, iss, "SYN_SENT");
     c.sendSyn(now);
     return c;
   }
@@ -219,7 +218,7 @@ export class TcpConnection {
    * through onSegment so its window and any data are taken.
    */
   static accept(cfg: TcpConfig, tuple: FourTuple, origin: Extract<TcpOrigin, { kind: "accept" }>, now: number): TcpConnection {
-    const c = new TcpConnection(cfg, tuple, origin.iss, "ESTABLISHED", now);
+    const c = new TcpConnection(cfg, tuple, origin.iss, "ESTABLISHED");
     c.irsV = origin.irs >>> 0;
     c.rcvNxtV = seqAdd(c.irsV, 1);
     c.rcvAppackV = c.rcvNxtV; // the SYN was acknowledged by the SYN-ACK
@@ -247,7 +246,7 @@ export class TcpConnection {
    */
   static restore(cfg: TcpConfig, cp: TcpCheckpoint, now: number): TcpConnection {
     if (cp.version !== TCP_CHECKPOINT_VERSION) throw new RangeError(`TCP checkpoint version ${cp.version}`);
-    const c = new TcpConnection(cfg, cp.tuple, cp.iss, cp.state, now);
+    const c = new TcpConnection(cfg, cp.tuple, cp.iss, cp.state);
     c.clusteredV = { rcvNxt: cp.rcvNxt, sndNxt: cp.sndNxt };
     switch (cp.state) {
       case "SYN_SENT":
@@ -535,9 +534,11 @@ export class TcpConnection {
       return;
     }
     if (seg.flags & RST) {
-      // RFC 5961 §3.2 would challenge an in-window RST that is not exact; we
-      // only honour the exact one, and a RST within the window otherwise.
-      this.enterClosed("reset");
+      // RFC 5961 §3.2: only a RST at exactly RCV.NXT resets; one elsewhere in
+      // the window gets a challenge ACK (a real peer answers it with the
+      // exact RST, a blind attacker cannot).
+      if (seg.seq === this.rcvNxtV) this.enterClosed("reset");
+      else this.ackNow = true;
       return;
     }
     if (seg.flags & SYN) {
@@ -605,7 +606,7 @@ export class TcpConnection {
       !(seg.flags & (SYN | FIN)) &&
       sameWindow
     ) {
-      this.dupAck(now);
+      this.dupAck();
     }
     return true;
   }
@@ -622,7 +623,6 @@ export class TcpConnection {
 
   private newAck(ack: number, now: number): void {
     const newly = seqDiff(ack, this.sndUna);
-    const flightBefore = seqDiff(this.sndMax, this.sndUna);
     this.sndUna = ack;
     if (seqLt(this.sndNxt, ack)) this.sndNxt = ack;
     const trim = Math.max(0, Math.min(seqDiff(ack, this.bufSeq), this.buf.length));
@@ -647,7 +647,7 @@ export class TcpConnection {
       } else {
         // Step 3, partial acknowledgment: retransmit the next hole, deflate by
         // the amount acknowledged, add back one SMSS if that was ≥ SMSS.
-        this.retransmitFirst(now);
+        this.retransmitFirst();
         this.cwnd = Math.max(mss, this.cwnd - newly + (newly >= mss ? mss : 0));
         this.armRtx(now, true);
       }
@@ -661,7 +661,6 @@ export class TcpConnection {
         this.cwnd += Math.max(1, Math.floor((mss * mss) / this.cwnd));
       }
     }
-    void flightBefore;
     // RFC 6298 §5.2-5.3.
     if (this.sndUna === this.sndMax) this.rtxDeadline = null;
     else this.armRtx(now, true);
@@ -685,7 +684,7 @@ export class TcpConnection {
     this.emit({ kind: "acked", sndUna: this.finSeq !== null && seqGt(ack, this.finSeq) ? this.finSeq : ack });
   }
 
-  private dupAck(now: number): void {
+  private dupAck(): void {
     this.dupAcks++;
     const mss = this.sendMss;
     if (this.inRecovery) {
@@ -698,7 +697,7 @@ export class TcpConnection {
       this.ssthresh = Math.max(Math.floor(flight / 2), 2 * mss); // RFC 5681 eq. 4
       this.recover = this.sndMax;
       this.inRecovery = true;
-      this.retransmitFirst(now);
+      this.retransmitFirst();
       this.cwnd = this.ssthresh + 3 * mss;
     }
   }
@@ -826,7 +825,7 @@ export class TcpConnection {
     this.dupAcks = 0;
     this.recover = this.sndMax; // RFC 6582 §3.2 step 1 after a timeout
     this.sndNxt = this.sndUna; // go back N
-    this.retransmitFirst(now);
+    this.retransmitFirst();
     this.armRtx(now, true);
   }
 
@@ -899,7 +898,7 @@ export class TcpConnection {
   }
 
   /** Retransmit one segment at SND.UNA without moving SND.NXT. */
-  private retransmitFirst(now: number): void {
+  private retransmitFirst(): void {
     const seq = this.sndUna;
     if (this.finSeq !== null && seq === this.finSeq) {
       this.sendRaw({ seq, ack: this.ackNumber(), flags: FIN | ACK, payload: EMPTY });
@@ -912,7 +911,6 @@ export class TcpConnection {
       if (seqLeq(this.sndNxt, seq)) this.sndNxt = seqAdd(seq, n);
     }
     if (this.rtSeq !== null && seqLeq(seq, this.rtSeq)) this.rtSeq = null; // Karn
-    void now;
   }
 
   private sendSyn(now: number): void {
