@@ -40,7 +40,7 @@ const wireArb = fc.record({
 test("sim: streams transfer exactly and in order both ways and the close completes (0-10 % loss, duplication, reordering)", () => {
   fc.assert(
     fc.property(fc.integer({ min: 1, max: 0x7fffffff }), wireArb, fc.integer({ min: 0, max: 30_000 }), fc.integer({ min: 1, max: 90_000 }), (seed, wire, upload, download) => {
-      const r = runSim({ seed, wire, upload, download, clientCfg, serverCfg });
+      const r = runSim({ seed, wire, upload, download, clientCfg, serverCfg, partialCommits: seed % 3 === 0 });
       check(r, upload, download);
     }),
     { seed: 0x5eed, numRuns: 150 },
@@ -51,21 +51,24 @@ test("sim: a server node crash at a random event is invisible to the client; the
   let crashes = 0;
   let fromCheckpoint = 0;
   let fromFinger = 0;
+  let partials = 0;
   fc.assert(
     fc.property(fc.integer({ min: 1, max: 0x7fffffff }), wireArb, fc.integer({ min: 1, max: 400 }), fc.integer({ min: 50, max: 800 }), (seed, wire, crashAt, deadMs) => {
       const upload = 20_000;
       const download = 60_000;
-      const r = runSim({ seed, wire, upload, download, clientCfg, serverCfg, crashAtEvent: crashAt, deadMs });
+      const r = runSim({ seed, wire, upload, download, clientCfg, serverCfg, crashAtEvent: crashAt, deadMs, partialCommits: seed % 2 === 0 });
       check(r, upload, download);
       if (r.crashed) crashes++;
       if (r.restoredFrom === "checkpoint") fromCheckpoint++;
       if (r.restoredFrom === "finger") fromFinger++;
+      partials += r.partials;
     }),
     { seed: 0xc0ffee, numRuns: 500 },
   );
   assert.ok(crashes >= 200, `only ${crashes} runs crashed`);
   assert.ok(fromCheckpoint >= 100, `only ${fromCheckpoint} restores from a checkpoint`);
   assert.ok(fromFinger >= 1, `no fingered-ACK takeover happened (${fromFinger})`);
+  assert.ok(partials >= 100, `only ${partials} partial commits`);
 });
 
 test("sim: fingered-ACK takeover — the node that sent the SYN-ACK dies before anything was clustered", () => {

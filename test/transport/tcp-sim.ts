@@ -88,6 +88,8 @@ export interface SimOptions {
   /** Cluster round trip: the mirror stores a checkpoint after half, the relay learns after all of it. */
   readonly clusterRttMs?: number;
   readonly maxTimeMs?: number;
+  /** Sometimes commit only part of what was received (partial ACKs, §4.8). */
+  readonly partialCommits?: boolean;
 }
 
 export interface SimResult {
@@ -102,6 +104,8 @@ export interface SimResult {
   readonly clientClose: string | null;
   readonly serverClose: string | null;
   readonly trace: string[];
+  /** Checkpoints that committed less than everything received. */
+  readonly partials: number;
 }
 
 interface ServerNode {
@@ -195,6 +199,7 @@ export function runSim(o: SimOptions): SimResult {
   let takeoverAt = -Infinity;
   let crashed = false;
   let restoredFrom: SimResult["restoredFrom"] = null;
+  let partials = 0;
 
   const cluster = (n: ServerNode, cp: TcpCheckpoint) => {
     mirrorInbox.push({ at: now + clusterRtt / 2, cp });
@@ -219,7 +224,15 @@ export function runSim(o: SimOptions): SimResult {
             if (off + i === backend.length) backend.push(e.bytes[i]!);
             else if (off + i > backend.length) throw new Error(`backend gap: byte ${off + i} before ${backend.length}`);
           }
-          if (c.state === "ESTABLISHED") cluster(n, c.checkpoint());
+          if (c.state === "ESTABLISHED") {
+            // Sometimes the backend has taken only part of it: commit less
+            // (a partial ACK, §4.8); the rest is committed when that
+            // checkpoint is acknowledged.
+            const held = (c.rcvNxt - c.rcvAppack) >>> 0;
+            const partial = o.partialCommits && held > 1 && rng.next() < 0.3 ? 1 + rng.int(held - 1) : 0;
+            if (partial > 0) partials++;
+            cluster(n, c.checkpoint({ rcvNxt: (c.rcvNxt - partial) >>> 0 }));
+          }
           break;
         }
         case "acked":
@@ -359,6 +372,7 @@ export function runSim(o: SimOptions): SimResult {
         const c = n.conn;
         if (c !== null && c.state !== "CLOSED") {
           c.checkpointAcked(a.cp, now);
+          if (c.state === "ESTABLISHED" && c.rcvAppack !== c.rcvNxt && n.pendingAcks.length === 0) cluster(n, c.checkpoint());
           if (!n.started) {
             n.started = true;
             writeDownload(n, c);
@@ -393,5 +407,6 @@ export function runSim(o: SimOptions): SimResult {
     clientClose,
     serverClose,
     trace,
+    partials,
   };
 }
