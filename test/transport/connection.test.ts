@@ -313,3 +313,28 @@ test("RST (RFC 5961 §3.2): exactly at RCV.NXT it resets; elsewhere in the windo
   assert.equal(c.state, "CLOSED");
   assert.deepEqual(c.drain().events, [{ kind: "closed", reason: "reset" }]);
 });
+
+test("§4.3 case 1: the relay dies between the backend's SYN-ACK and its checkpoint; a new relay reconnects with the same ISN and gets the same SYN-ACK", () => {
+  const BK = { localAddr: 0x0a000003, localPort: 8080, remoteAddr: 0x0a000001, remotePort: 40404 };
+  const RL = { localAddr: 0x0a000001, localPort: 40404, remoteAddr: 0x0a000003, remotePort: 8080 };
+  const clientIsn = 0x8badf00d; // §4.3: the backend connect uses the client's ISN
+  const backend = (s: TcpSegment) => listen(cfg, BK, s, 0, { suppressRst: false });
+  const first = TcpConnection.connect(cfg, RL, clientIsn, 0);
+  const synAck1 = backend(first.drain().segments[0]!);
+  assert.ok(synAck1.kind === "syn-ack");
+  if (synAck1.kind !== "syn-ack") return;
+  first.onSegment(synAck1.segment, 1);
+  // Cluster, then commit: nothing reaches the backend before the checkpoint is acknowledged.
+  assert.equal(first.drain().segments.length, 0);
+  // Crash. The mirror has nothing; the new owner connects again with the client's ISN.
+  const second = TcpConnection.connect(cfg, RL, clientIsn, 400);
+  const synAck2 = backend(second.drain().segments[0]!);
+  assert.ok(synAck2.kind === "syn-ack");
+  if (synAck2.kind !== "syn-ack") return;
+  assert.deepEqual(synAck2.segment, synAck1.segment, "a stateless backend listener answers identically");
+  second.onSegment(synAck2.segment, 401);
+  second.checkpointAcked(second.checkpoint(), 402);
+  const [ack] = second.drain().segments;
+  const acc = backend(ack!);
+  assert.equal(acc.kind, "accept");
+});
