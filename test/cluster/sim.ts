@@ -9,25 +9,7 @@ import { wasmProvider } from "../../src/crypto/provider.js";
 import { BUCKETS } from "../../src/cluster/messages.js";
 import { holdersOf, newer } from "../../src/cluster/bucket-map.js";
 import type { SessionData } from "../../src/tls/session-cache.js";
-
-/** xorshift32: tiny, seedable, the same sequence on every run. */
-export class Rng {
-  private s: number;
-  constructor(seed: number) {
-    this.s = seed >>> 0 || 0x9e3779b9;
-  }
-  next(): number {
-    let x = this.s;
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    this.s = x >>> 0;
-    return this.s / 0x1_0000_0000;
-  }
-  int(n: number): number {
-    return Math.floor(this.next() * n);
-  }
-}
+import { Rng } from "../helpers/rng.js";
 
 export interface NetParams {
   loss: number;

@@ -22,25 +22,7 @@ import { listen } from "../../src/transport/tcp/listener.js";
 import { IPPROTO_TCP, parseIpv4, writeIpv4, ipv4FromString } from "../../src/transport/tcp/ipv4.js";
 import { RST, parseSegment, writeSegment, type TcpSegment } from "../../src/transport/tcp/segment.js";
 import type { FourTuple } from "../../src/transport/tcp/tuple.js";
-
-/** xorshift32: seedable, the same sequence on every run. */
-export class Rng {
-  private s: number;
-  constructor(seed: number) {
-    this.s = seed >>> 0 || 0x9e3779b9;
-  }
-  next(): number {
-    let x = this.s;
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    this.s = x >>> 0;
-    return this.s / 0x1_0000_0000;
-  }
-  int(n: number): number {
-    return Math.floor(this.next() * n);
-  }
-}
+import { Rng } from "../helpers/rng.js";
 
 export interface WireParams {
   readonly loss: number;
