@@ -5,7 +5,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { selfSignedCertificate } from "./cert.js";
 import { startAdmin } from "./node/admin.js";
-import { parseEndpoint, parseStartConfig, StartConfigError, DEFAULT_ADMIN, type RawStart } from "./node/config.js";
+import { CertificateError, type CertificateSource } from "./node/certificates.js";
+import { parseEndpoint, parseStartConfig, StartConfigError, DEFAULT_ADMIN, type RawStart, type StartConfig } from "./node/config.js";
 import { Daemon } from "./node/daemon.js";
 import { startDemoBackend } from "./node/demo-backend.js";
 import { createLogger } from "./node/log.js";
@@ -25,10 +26,14 @@ commands:
           .sslacc/, a built-in demo backend, listening on 127.0.0.1:8443
             --listen HOST:PORT      where clients connect (default 127.0.0.1:8443)
             --backend HOST:PORT     the plaintext backend (default: built-in demo backend)
-            --cert FILE --key FILE  PEM certificate chain and RSA key (default: generated in the state dir)
+            --cert FILE --key FILE  PEM certificate chain and RSA key (default: generated in the state dir);
+                                    repeat the pair for several certificates: the first is the default,
+                                    the others are chosen by the client's server_name (SNI) among their
+                                    subjectAltName DNS names
             --config FILE           JSON with the same fields: listen, backend, cert, key, shards,
                                     rsaWorkers, rsaProvider, stateDir, admin, maxConnections,
-                                    handshakeTimeout, idleTimeout, backendConnectTimeout, maxBuffer, drainTimeout, logLevel (flags win)
+                                    handshakeTimeout, idleTimeout, backendConnectTimeout, maxBuffer, drainTimeout, logLevel (flags win);
+                                    certificates: [{cert, key, names?}] instead of cert/key for SNI
             --shards N              worker threads running connections
             --rsa-workers N         RSA pool threads
             --rsa-provider P        wasm | native (default native)
@@ -92,7 +97,7 @@ async function start(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
     options: {
-      listen: { type: "string" }, backend: { type: "string" }, cert: { type: "string" }, key: { type: "string" },
+      listen: { type: "string" }, backend: { type: "string" }, cert: { type: "string", multiple: true }, key: { type: "string", multiple: true },
       config: { type: "string" }, shards: { type: "string" }, "rsa-workers": { type: "string" },
       "rsa-provider": { type: "string" }, "state-dir": { type: "string" }, admin: { type: "string" },
       "max-connections": { type: "string" }, "handshake-timeout": { type: "string" }, "idle-timeout": { type: "string" },
@@ -122,12 +127,7 @@ async function start(argv: string[]): Promise<void> {
   };
   const cfg = parseStartConfig(flags, file, values.config ?? "config");
 
-  let certPem: string;
-  let keyPem: string;
-  if (cfg.cert !== null && cfg.key !== null) {
-    certPem = readOrFail("--cert", cfg.cert);
-    keyPem = readOrFail("--key", cfg.key);
-  } else {
+  if (cfg.certificates === null) {
     // The embedded default: one certificate per state directory, reused.
     mkdirSync(cfg.stateDir, { recursive: true });
     const certFile = join(cfg.stateDir, "cert.pem");
@@ -138,15 +138,19 @@ async function start(argv: string[]): Promise<void> {
       writeFileSync(keyFile, pair.keyPem, { mode: 0o600 });
       console.log(`sslacc: generated a self-signed certificate in ${certFile}`);
     }
-    certPem = readFileSync(certFile, "utf8");
-    keyPem = readFileSync(keyFile, "utf8");
+  }
+  let certificates: CertificateSource[];
+  try {
+    certificates = readCertificates(cfg);
+  } catch (e) {
+    fail((e as Error).message);
   }
   const demo = cfg.backend === null ? await startDemoBackend() : null;
   const backend = cfg.backend ?? demo!.endpoint;
   const logger = createLogger(cfg.logLevel);
   const metrics = createMetrics();
   const daemon = new Daemon({
-    listen: cfg.listen, backend, certPem, keyPem, shards: cfg.shards, rsaWorkers: cfg.rsaWorkers, rsaProvider: cfg.rsaProvider, limits: cfg.limits,
+    listen: cfg.listen, backend, certificates, shards: cfg.shards, rsaWorkers: cfg.rsaWorkers, rsaProvider: cfg.rsaProvider, limits: cfg.limits,
     logger, observe: metrics.observer,
   });
   let at;
@@ -187,12 +191,23 @@ async function start(argv: string[]): Promise<void> {
   process.on("SIGTERM", () => stop("SIGTERM"));
 }
 
-function readOrFail(flag: string, file: string): string {
-  try {
-    return readFileSync(file, "utf8");
-  } catch (e) {
-    fail(`${flag}: cannot read ${file}: ${(e as Error).message}`);
-  }
+/** Reads the certificate files (at start and on SIGHUP); throws CertificateError naming the flag or file field. */
+function readCertificates(cfg: StartConfig): CertificateSource[] {
+  const files = cfg.certificates ?? [{
+    cert: join(cfg.stateDir, "cert.pem"), key: join(cfg.stateDir, "key.pem"),
+    fields: { cert: `${cfg.stateDir}/cert.pem`, key: `${cfg.stateDir}/key.pem`, names: `${cfg.stateDir}/cert.pem (names)` },
+  }];
+  const read = (field: string, file: string): string => {
+    try {
+      return readFileSync(file, "utf8");
+    } catch (e) {
+      throw new CertificateError(field, `cannot read ${file}: ${(e as Error).message}`);
+    }
+  };
+  return files.map((f) => ({
+    certPem: read(f.fields.cert, f.cert), keyPem: read(f.fields.key, f.key), fields: f.fields,
+    ...(f.names !== undefined && { names: f.names }),
+  }));
 }
 
 async function status(argv: string[]): Promise<void> {

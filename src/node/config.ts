@@ -12,9 +12,8 @@ export interface StartConfig {
   readonly listen: Endpoint;
   /** null: run the built-in demo backend. */
   readonly backend: Endpoint | null;
-  /** null: a self-signed certificate generated (once) under stateDir. */
-  readonly cert: string | null;
-  readonly key: string | null;
+  /** Certificate files, the first the default (SNI picks among them); null: a self-signed one generated (once) under stateDir. */
+  readonly certificates: readonly CertificateFiles[] | null;
   readonly shards: number;
   readonly rsaWorkers: number;
   readonly rsaProvider: RsaProviderName;
@@ -23,6 +22,15 @@ export interface StartConfig {
   readonly admin: Endpoint | null;
   readonly limits: Limits;
   readonly logLevel: LogLevel;
+}
+
+/** One certificate's files; `fields` name them in errors (flags or file fields). */
+export interface CertificateFiles {
+  readonly cert: string;
+  readonly key: string;
+  /** Names served; default: the certificate's subjectAltName DNS names. */
+  readonly names?: readonly string[];
+  readonly fields: { readonly cert: string; readonly key: string; readonly names: string };
 }
 
 /**
@@ -79,7 +87,7 @@ export const DEFAULT_ADMIN: Endpoint = { address: "127.0.0.1", port: 8444 };
 
 /** What the file may hold (JSON); flags use the kebab-case names. */
 const FILE_FIELDS = [
-  "listen", "backend", "cert", "key", "shards", "rsaWorkers", "rsaProvider", "stateDir", "admin",
+  "listen", "backend", "cert", "key", "certificates", "shards", "rsaWorkers", "rsaProvider", "stateDir", "admin",
   "maxConnections", "handshakeTimeout", "idleTimeout", "backendConnectTimeout", "maxBuffer", "drainTimeout", "logLevel",
 ] as const;
 type FileField = (typeof FILE_FIELDS)[number];
@@ -154,14 +162,12 @@ export function parseStartConfig(flags: RawStart, file: unknown, fileName = "con
     const p = pick(k, flag);
     return p ? parse(p.name, p.v) : dflt;
   };
-  const cert = get("cert", "--cert", text, null as string | null);
-  const key = get("key", "--key", text, null as string | null);
-  if ((cert === null) !== (key === null)) throw new StartConfigError(cert === null ? "--cert" : "--key", "--cert and --key go together");
+  const certificates = certificateFiles(flags, f, fileName);
   const cores = availableParallelism();
   return {
     listen: get("listen", "--listen", parseEndpoint, DEFAULT_LISTEN),
     backend: get("backend", "--backend", parseEndpoint, null as Endpoint | null),
-    cert, key,
+    certificates,
     shards: get("shards", "--shards", (n, v) => count(n, v, 256), Math.max(1, Math.min(4, cores - 1))),
     rsaWorkers: get("rsaWorkers", "--rsa-workers", (n, v) => count(n, v, 256), Math.max(1, Math.min(4, cores))),
     rsaProvider: get("rsaProvider", "--rsa-provider", (n, v) => {
@@ -183,4 +189,45 @@ export function parseStartConfig(flags: RawStart, file: unknown, fileName = "con
       maxBufferBytes: get("maxBuffer", "--max-buffer", (n, v) => size(n, v, MIN_BUFFER_BYTES, 64 * 1024 * 1024), DEFAULT_LIMITS.maxBufferBytes),
     },
   };
+}
+
+/**
+ * Certificates from repeated `--cert FILE --key FILE` flags (paired in
+ * order), or the file's `cert`/`key` or `certificates: [{cert, key, names?}]`.
+ * Flags replace the file's certificates as a whole.
+ */
+function certificateFiles(flags: RawStart, f: Record<string, unknown>, fileName: string): CertificateFiles[] | null {
+  const list = (name: string, v: unknown): string[] => (Array.isArray(v) ? v : v === undefined ? [] : [v]).map((x) => text(name, x));
+  const certs = list("--cert", flags.cert);
+  const keys = list("--key", flags.key);
+  if (certs.length > 0 || keys.length > 0) {
+    if (certs.length !== keys.length) {
+      throw new StartConfigError(certs.length < keys.length ? "--cert" : "--key", `--cert and --key go together (${certs.length} --cert, ${keys.length} --key)`);
+    }
+    const at = (flag: string, i: number) => (certs.length === 1 ? flag : `${flag} #${i + 1}`);
+    return certs.map((cert, i) => ({ cert, key: keys[i]!, fields: { cert: at("--cert", i), key: at("--key", i), names: `${at("--cert", i)} (names)` } }));
+  }
+  const hasPair = f["cert"] !== undefined || f["key"] !== undefined;
+  if (f["certificates"] !== undefined) {
+    if (hasPair) throw new StartConfigError(`${fileName}: certificates`, "give either cert and key, or certificates, not both");
+    const v = f["certificates"];
+    if (!Array.isArray(v) || v.length === 0) throw new StartConfigError(`${fileName}: certificates`, `expected a non-empty array of {cert, key, names?}, got ${JSON.stringify(v)}`);
+    return v.map((e: unknown, i) => {
+      const at = `${fileName}: certificates[${i}]`;
+      if (typeof e !== "object" || e === null || Array.isArray(e)) throw new StartConfigError(at, `expected {cert, key, names?}, got ${JSON.stringify(e)}`);
+      const o = e as Record<string, unknown>;
+      for (const k of Object.keys(o)) if (!["cert", "key", "names"].includes(k)) throw new StartConfigError(`${at}.${k}`, "unknown field (known: cert, key, names)");
+      const fields = { cert: `${at}.cert`, key: `${at}.key`, names: `${at}.names` };
+      const names = o["names"];
+      if (names !== undefined && (!Array.isArray(names) || names.length === 0 || names.some((n) => typeof n !== "string" || n === ""))) {
+        throw new StartConfigError(fields.names, `expected a non-empty array of DNS names, got ${JSON.stringify(names)}`);
+      }
+      return { cert: text(fields.cert, o["cert"]), key: text(fields.key, o["key"]), ...(names !== undefined && { names: names as string[] }), fields };
+    });
+  }
+  if (!hasPair) return null;
+  const cert = f["cert"] === undefined ? null : text(`${fileName}: cert`, f["cert"]);
+  const key = f["key"] === undefined ? null : text(`${fileName}: key`, f["key"]);
+  if (cert === null || key === null) throw new StartConfigError(`${fileName}: ${cert === null ? "cert" : "key"}`, "cert and key go together");
+  return [{ cert, key, fields: { cert: `${fileName}: cert`, key: `${fileName}: key`, names: `${fileName}: cert (names)` } }];
 }

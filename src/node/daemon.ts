@@ -11,22 +11,25 @@
 //
 // The main thread runs no TLS: everything here survives a shard crash, and
 // nothing a shard holds is needed after one.
-import { X509Certificate } from "node:crypto";
 import { EventEmitter } from "node:events";
 import { connect, createServer, isIP, type Server, type Socket } from "node:net";
 import { Worker } from "node:worker_threads";
-import { rsaKeyFromPem } from "../crypto/rsa-key.js";
 import { RsaPool, type RsaProviderName } from "../crypto/rsa-pool.js";
 import { decodeRelayCheckpoint, encodeRelaySnapshot, foldRelay, type RelaySnapshot } from "../relay/checkpoint.js";
 import { BucketMap, bucketOf, SourcePorts, type Endpoint } from "./buckets.js";
+import { prepareCertificates, type CertificateSource, type PreparedCertificates } from "./certificates.js";
 import { DEFAULT_LIMITS, type Limits } from "./config.js";
-import type { ShardInit, ShardItem, ToMain, ToShard } from "./messages.js";
+import type { CertificateGeneration, ShardInit, ShardItem, ToMain, ToShard } from "./messages.js";
 
 export interface DaemonOptions {
   readonly listen: Endpoint;
   readonly backend: Endpoint;
-  readonly certPem: string;
-  readonly keyPem: string;
+  /**
+   * Certificates, the first the default; the others chosen by the client's
+   * server_name (RFC 6066 §3). Checked at construction (CertificateError
+   * naming the entry's field).
+   */
+  readonly certificates: readonly CertificateSource[];
   readonly shards: number;
   readonly rsaWorkers: number;
   readonly rsaProvider: RsaProviderName;
@@ -104,6 +107,8 @@ interface Kept {
 interface Conn {
   readonly id: number;
   readonly bucket: number;
+  /** The certificate generation the connection was accepted under (kept for its whole life). */
+  readonly gen: number;
   readonly client: Socket;
   backend: Socket | null;
   backendState: "none" | "connecting" | "connected" | "failed";
@@ -142,7 +147,21 @@ interface Slot {
   pending: { m: ToShard; transfer: ArrayBuffer[] }[];
 }
 
-const KEY_ID = "default";
+/**
+ * A certificate generation in the main thread: its RSA pool (keys are
+ * given to a pool at creation) and how many connections still use it.
+ */
+interface Generation {
+  readonly gen: number;
+  readonly prepared: PreparedCertificates;
+  readonly pool: RsaPool;
+  /** Open connections accepted under it. */
+  conns: number;
+  /** Of those, the ones whose handshake is not done: only they may still ask for RSA. */
+  handshaking: number;
+  poolClosed: boolean;
+}
+
 const PORT_TRIES = 8;
 
 export class Daemon extends EventEmitter {
@@ -157,11 +176,11 @@ export class Daemon extends EventEmitter {
   private readonly conns = new Map<number, Conn>();
   private readonly slots: Slot[] = [];
   private readonly buckets: BucketMap;
-  private readonly pool: RsaPool;
+  private readonly gens = new Map<number, Generation>();
+  private current: Generation;
   private readonly server: Server;
   private readonly ports: SourcePorts;
   private readonly localAddress: string | undefined;
-  private readonly init: Omit<ShardInit, "shard">;
   private nextConn = 1;
   private stopping = false;
   private draining = false;
@@ -170,13 +189,9 @@ export class Daemon extends EventEmitter {
   constructor(private readonly opts: DaemonOptions) {
     super();
     this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
-    // The certificate must be one the key signs for: fail at start, not per handshake.
-    const x509 = new X509Certificate(opts.certPem);
-    const key = rsaKeyFromPem(opts.keyPem);
     this.buckets = new BucketMap(opts.shards);
-    this.pool = new RsaPool({ keys: { [KEY_ID]: key }, provider: opts.rsaProvider, threads: opts.rsaWorkers });
-    if (x509.publicKey.asymmetricKeyType !== "rsa") throw new Error("certificate: only RSA certificates are supported (static RSA key exchange)");
-    this.init = { certPem: opts.certPem, keyId: KEY_ID, provider: "default", ...(opts.maxRecord !== undefined && { maxRecord: opts.maxRecord }) };
+    // Checked before anything starts: a bad certificate fails `start`, not each handshake.
+    this.current = this.generation(1, prepareCertificates(opts.certificates, "g1"));
     // SSLACC §4.5: bind the backend leg to a port in the client's bucket.
     // With a loopback backend the local address is known; otherwise the OS
     // picks it and the hash uses the wildcard (the bucket may then differ:
@@ -256,13 +271,34 @@ export class Daemon extends EventEmitter {
       }
     });
     await Promise.all(this.slots.map((s) => s.worker.terminate()));
-    await this.pool.close();
+    await Promise.all([...this.gens.values()].filter((g) => !g.poolClosed).map((g) => g.pool.close()));
+  }
+
+  // --- certificates ----------------------------------------------------------------------
+
+  private generation(gen: number, prepared: PreparedCertificates): Generation {
+    const g: Generation = {
+      gen, prepared, conns: 0, handshaking: 0, poolClosed: false,
+      pool: new RsaPool({ keys: prepared.keys, provider: this.opts.rsaProvider, threads: this.opts.rsaWorkers }),
+    };
+    this.gens.set(gen, g);
+    return g;
+  }
+
+  private shardInit(index: number): ShardInit {
+    const generations: CertificateGeneration[] = [...this.gens.values()].map((g) => ({ gen: g.gen, certificates: g.prepared.shard }));
+    return { shard: index, generations, provider: "default", ...(this.opts.maxRecord !== undefined && { maxRecord: this.opts.maxRecord }) };
+  }
+
+  /** The certificates served to new connections: names, subject, expiry. */
+  get certificates(): PreparedCertificates["summary"] {
+    return this.current.prepared.summary;
   }
 
   // --- shards ------------------------------------------------------------------------
 
   private spawn(index: number): Slot {
-    const init: ShardInit = { ...this.init, shard: index };
+    const init = this.shardInit(index);
     const worker = new Worker(new URL("../shard/shard.js", import.meta.url), { workerData: init });
     const slot: Slot = this.slots[index] ?? { index, worker, ready: false, pending: [] };
     slot.worker = worker;
@@ -300,7 +336,7 @@ export class Daemon extends EventEmitter {
     this.counters.restoredConnections++;
     c.epoch++;
     const snapshot = c.snapshot ? encodeRelaySnapshot(c.snapshot) : null;
-    this.send(c, { t: "restore", conn: c.id, snapshot }, snapshot ? [snapshot.buffer as ArrayBuffer] : []);
+    this.send(c, { t: "restore", conn: c.id, gen: c.gen, snapshot }, snapshot ? [snapshot.buffer as ArrayBuffer] : []);
     if (c.backendState === "connected") this.send(c, { t: "backend-connected", conn: c.id });
     if (c.backendState === "failed") this.send(c, { t: "backend-failed", conn: c.id, reason: c.backendError ?? "failed" });
     for (const k of c.clientIn) this.sendData(c, "client", k);
@@ -394,7 +430,13 @@ export class Daemon extends EventEmitter {
         this.counters.rsaRequests++;
         const epoch = c.epoch;
         const t0 = performance.now();
-        this.pool.decryptPremaster(it.keyId, it.ciphertext, it.clientVersion, it.random46).then(
+        const pool = this.gens.get(c.gen)?.pool;
+        if (!pool) {
+          this.log("error", { conn: c.id, gen: c.gen }, "RSA request for a retired certificate generation; closing");
+          c.client.destroy();
+          return;
+        }
+        pool.decryptPremaster(it.keyId, it.ciphertext, it.clientVersion, it.random46).then(
           (premaster) => {
             this.opts.observe?.rsaDone((performance.now() - t0) / 1000, true);
             if (this.conns.get(c.id) !== c || c.epoch !== epoch) return; // restored since: it asks again
@@ -420,6 +462,7 @@ export class Daemon extends EventEmitter {
       case "handshake-complete":
         this.counters.handshakes++;
         if (it.resumed) this.counters.resumed++;
+        if (!c.handshakeDone) this.handshakeEnded(c);
         c.handshakeDone = true;
         return;
       case "closed":
@@ -455,7 +498,7 @@ export class Daemon extends EventEmitter {
     }
     this.counters.accepted++;
     const c: Conn = {
-      id: this.nextConn++,
+      id: this.nextConn++, gen: this.current.gen,
       bucket: bucketOf({ address: s.remoteAddress, port: s.remotePort }, { address: s.localAddress, port: s.localPort }),
       client: s, backend: null, backendState: "none",
       clientIn: [], clientInEnd: 0, clientEof: null, backendIn: [], backendInEnd: 0, backendEof: null,
@@ -464,7 +507,9 @@ export class Daemon extends EventEmitter {
       acceptedAt: Date.now(), lastActivity: Date.now(), handshakeDone: false, backendError: null, inputAt: -1,
     };
     this.conns.set(c.id, c);
-    this.send(c, { t: "open", conn: c.id });
+    this.current.conns++;
+    this.current.handshaking++;
+    this.send(c, { t: "open", conn: c.id, gen: c.gen });
     s.on("data", (d: Buffer) => {
       const k = { offset: c.clientInEnd, data: d };
       c.clientInEnd += d.length;
@@ -492,6 +537,46 @@ export class Daemon extends EventEmitter {
     c.backend?.destroy();
     // SSLACC §4.10: the state is destroyed on the store with the connection.
     this.send(c, { t: "drop", conn: c.id });
+    const g = this.gens.get(c.gen);
+    if (g) {
+      g.conns--;
+      if (!c.handshakeDone) this.handshakeEnded(c);
+      else this.retire(g);
+    }
+  }
+
+  /** The connection will not ask for RSA again (its handshake is done, or it is gone). */
+  private handshakeEnded(c: Conn): void {
+    const g = this.gens.get(c.gen);
+    if (!g) return;
+    g.handshaking--;
+    this.retire(g);
+  }
+
+  /**
+   * An old generation's RSA pool closes once none of its connections can
+   * ask for RSA (threads are not kept for long-lived connections); its
+   * shard configuration goes once no connection uses it (a restore needs
+   * it: the snapshot's certIndex points into it).
+   */
+  private retire(g: Generation): void {
+    if (g === this.current) return;
+    if (g.handshaking === 0 && !g.poolClosed) {
+      g.poolClosed = true;
+      void g.pool.close();
+      this.log("info", { gen: g.gen }, "old certificate generation's RSA pool closed");
+    }
+    if (g.conns === 0) {
+      this.gens.delete(g.gen);
+      this.broadcast({ t: "forget-certificates", gen: g.gen });
+    }
+  }
+
+  private broadcast(m: ToShard): void {
+    for (const slot of this.slots) {
+      if (slot.ready) slot.worker.postMessage(m);
+      else slot.pending.push({ m, transfer: [] });
+    }
   }
 
   /** SSLACC §5.3 / §4.5: connect once, from a port in the connection's bucket. */
@@ -630,8 +715,9 @@ export class Daemon extends EventEmitter {
     return this.conns.size;
   }
 
+  /** The RSA pool of the current certificates (an old generation's pool only finishes handshakes begun before a reload). */
   rsaStats() {
-    return this.pool.stats();
+    return this.current.pool.stats();
   }
 
   get listening(): Endpoint | null {
@@ -674,7 +760,8 @@ export class Daemon extends EventEmitter {
       counters: { ...this.counters },
       failures: { handshake: { ...this.failures.handshake }, backend: { ...this.failures.backend } },
       limits: this.limits,
-      rsa: this.pool.stats(),
+      rsa: this.current.pool.stats(),
+      certificates: { generation: this.current.gen, served: this.current.prepared.summary, generationsInUse: [...this.gens.keys()] },
     };
   }
 }

@@ -18,20 +18,35 @@
 // all of it or none of it, which is what lets the shard treat "posted" as
 // "stored by the main thread" (see src/shard/shard.ts).
 import type { RsaProviderName } from "../crypto/rsa-pool.js";
+import type { ShardCertificate } from "./certificates.js";
+
+/**
+ * One certificate generation: the set loaded at start or by one SIGHUP.
+ * A connection keeps the generation it was accepted under for its whole
+ * life: a restored snapshot names its certificate by index (certIndex) and
+ * its RSA request by key id, both meaningful only within that set.
+ */
+export interface CertificateGeneration {
+  readonly gen: number;
+  readonly certificates: readonly ShardCertificate[];
+}
 
 export interface ShardInit {
   readonly shard: number;
-  /** PEM chain (leaf first); the private key stays with the main thread's RSA pool. */
-  readonly certPem: string;
-  readonly keyId: string;
+  /** Every generation still used by a connection; the last is the current one. */
+  readonly generations: readonly CertificateGeneration[];
   readonly provider: RsaProviderName | "default";
   readonly maxRecord?: number;
 }
 
 export type ToShard =
-  | { readonly t: "open"; readonly conn: number }
+  | { readonly t: "open"; readonly conn: number; readonly gen: number }
   /** Take over a connection from the store; null: no checkpoint stored yet, start afresh. */
-  | { readonly t: "restore"; readonly conn: number; readonly snapshot: Uint8Array | null }
+  | { readonly t: "restore"; readonly conn: number; readonly gen: number; readonly snapshot: Uint8Array | null }
+  /** A new certificate generation (SIGHUP); new connections will name it. */
+  | { readonly t: "certificates"; readonly generation: CertificateGeneration }
+  /** No connection uses this generation any more. */
+  | { readonly t: "forget-certificates"; readonly gen: number }
   | { readonly t: "client"; readonly conn: number; readonly offset: number; readonly data: Uint8Array }
   | { readonly t: "client-end"; readonly conn: number; readonly offset: number }
   | { readonly t: "backend"; readonly conn: number; readonly offset: number; readonly data: Uint8Array }
@@ -77,5 +92,6 @@ export type ToMain =
 /** Errors built by named factories (STYLE.md §9). */
 export const ShardErrors = {
   unknownConnection: (conn: number, t: string) => new Error(`shard: "${t}" for connection ${conn}, which this shard does not run`),
+  unknownGeneration: (conn: number, gen: number) => new Error(`shard: connection ${conn} names certificate generation ${gen}, which this shard does not hold`),
   duplicateConnection: (conn: number) => new Error(`shard: connection ${conn} opened twice`),
 } as const;

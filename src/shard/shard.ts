@@ -13,30 +13,20 @@
 //   * bytes for the client or the backend will be written by the main
 //     thread whatever happens to us → `clientAcked` / `backendAcked`.
 // The relay itself knows nothing of this (clustered TCP acknowledges later).
-import { X509Certificate, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { parentPort, workerData } from "node:worker_threads";
 import { composeProvider, defaultProvider, type CryptoProvider } from "../crypto/provider.js";
-import { rsaPublicKeyFromPem } from "../crypto/rsa-key.js";
 import { decodeRelaySnapshot, encodeRelayCheckpoint } from "../relay/checkpoint.js";
 import { Relay, type RelayOutput } from "../relay/relay.js";
-import { resolveConfig, type TlsServerConfig } from "../tls/config.js";
+import type { TlsServerConfig } from "../tls/config.js";
 import type { EngineDeps } from "../tls/server.js";
 import { MemorySessionCache } from "../tls/session-cache.js";
-import { ShardErrors, type ShardInit, type ShardItem, type ToMain, type ToShard } from "../node/messages.js";
+import { tlsConfigOf } from "../node/certificates.js";
+import { ShardErrors, type CertificateGeneration, type ShardInit, type ShardItem, type ToMain, type ToShard } from "../node/messages.js";
 
-/** The TLS configuration every shard builds identically from the same inputs (law 0). */
-export function shardTlsConfig(init: ShardInit): TlsServerConfig {
-  const chain = splitPem(init.certPem).map((p) => new Uint8Array(new X509Certificate(p).raw));
-  if (chain.length === 0) throw new Error("shard: no certificate in certPem");
-  const leaf = new X509Certificate(chain[0]!);
-  const names = (leaf.subjectAltName ?? "").split(",").map((s) => s.trim()).filter((s) => s.startsWith("DNS:")).map((s) => s.slice(4));
-  return resolveConfig({
-    certificates: [{ names: names.length > 0 ? names : ["localhost"], certChainDer: chain, keyId: init.keyId, key: rsaPublicKeyFromPem(init.certPem) }],
-  });
-}
-
-function splitPem(pem: string): string[] {
-  return pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+/** The TLS configuration of one certificate generation, built identically on every shard (law 0). */
+export function shardTlsConfig(g: CertificateGeneration): TlsServerConfig {
+  return tlsConfigOf(g.certificates);
 }
 
 /** Thrown past the per-connection error handling: a test asked the shard to die. */
@@ -50,13 +40,14 @@ function die(how: "throw" | "exit"): never {
 class Shard {
   private dieAt: Extract<ToShard, { t: "die-at" }> | null = null;
   private readonly relays = new Map<number, Relay>();
-  private readonly config: TlsServerConfig;
+  /** Certificate generations by number; a connection uses the one it was opened under (see CertificateGeneration). */
+  private readonly configs = new Map<number, TlsServerConfig>();
   private readonly provider: CryptoProvider;
   // Per shard; a clustered cache is later work (docs/daemon.md).
   private readonly sessions = new MemorySessionCache({ maxEntries: 20_000, ttlMs: 2 * 3600_000, now: () => Date.now() });
 
   constructor(private readonly init: ShardInit, private readonly post: (m: ToMain, transfer: ArrayBuffer[]) => void) {
-    this.config = shardTlsConfig(init);
+    for (const g of init.generations) this.configs.set(g.gen, shardTlsConfig(g));
     this.provider = init.provider === "default" ? defaultProvider : composeProvider({ rsa: init.provider });
   }
 
@@ -74,6 +65,10 @@ class Shard {
       this.dieAt = m;
       return;
     }
+    // Not per connection: the main thread validated the set with the same
+    // tlsConfigOf, so a throw here is a bug and may take the shard down.
+    if (m.t === "certificates") return void this.configs.set(m.generation.gen, shardTlsConfig(m.generation));
+    if (m.t === "forget-certificates") return void this.configs.delete(m.gen);
     try {
       this.dispatch(m);
     } catch (e) {
@@ -83,12 +78,14 @@ class Shard {
     }
   }
 
-  private dispatch(m: Exclude<ToShard, { t: "die" | "die-at" }>): void {
+  private dispatch(m: Exclude<ToShard, { t: "die" | "die-at" | "certificates" | "forget-certificates" }>): void {
     if (m.t === "open" || m.t === "restore") {
       if (this.relays.has(m.conn)) throw ShardErrors.duplicateConnection(m.conn);
+      const config = this.configs.get(m.gen);
+      if (!config) throw ShardErrors.unknownGeneration(m.conn, m.gen);
       const relay = m.t === "open" || m.snapshot === null
-        ? Relay.create(this.config, this.deps(), this.opts())
-        : Relay.restore(this.config, this.deps(), decodeRelaySnapshot(m.snapshot), this.opts());
+        ? Relay.create(config, this.deps(), this.opts())
+        : Relay.restore(config, this.deps(), decodeRelaySnapshot(m.snapshot), this.opts());
       this.relays.set(m.conn, relay);
       this.flush(m.conn, relay);
       return;

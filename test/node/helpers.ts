@@ -98,7 +98,7 @@ export async function startDaemon(backendPort: number, extra: Partial<DaemonOpti
   const id = testIdentity();
   const daemon = new Daemon({
     listen: { address: "127.0.0.1", port: 0 }, backend: { address: "127.0.0.1", port: backendPort },
-    certPem: id.cert.certPem, keyPem: id.cert.keyPem, shards: 2, rsaWorkers: 1, rsaProvider: "native", ...extra,
+    certificates: [{ certPem: id.cert.certPem, keyPem: id.cert.keyPem }], shards: 2, rsaWorkers: 1, rsaProvider: "native", ...extra,
   });
   const addr = await daemon.start();
   return { daemon, port: addr.port };
