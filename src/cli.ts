@@ -23,7 +23,9 @@ commands:
             --cert FILE      where to write the certificate (default cert.pem)
             --key FILE       where to write the private key (default key.pem)
   start   run the daemon; with no options: a certificate generated under
-          .sslacc/, a built-in demo backend, listening on 127.0.0.1:8443
+          .sslacc/, a built-in demo backend, listening on 127.0.0.1:8443;
+          SIGHUP re-reads the certificate files (open connections keep theirs),
+          SIGTERM drains, SIGINT stops
             --listen HOST:PORT      where clients connect (default 127.0.0.1:8443)
             --backend HOST:PORT     the plaintext backend (default: built-in demo backend)
             --cert FILE --key FILE  PEM certificate chain and RSA key (default: generated in the state dir);
@@ -187,6 +189,16 @@ async function start(argv: string[]): Promise<void> {
     console.log(`sslacc: ${sig}, stopping`);
     void Promise.all([daemon.stop(), admin?.close(), demo?.close()]).then(() => process.exit(0));
   };
+  // SIGHUP (nginx, HAProxy's reload): re-read the certificate files; a bad
+  // file is logged and the certificates in use stay (never a crash).
+  process.on("SIGHUP", () => {
+    try {
+      const r = daemon.reloadCertificates(readCertificates(cfg));
+      logger.info({ generation: r.generation, certificates: r.certificates }, "certificates reloaded");
+    } catch (e) {
+      logger.error({ err: (e as Error).message, ...(e instanceof CertificateError && { field: e.field }) }, "certificate reload failed; keeping the current certificates");
+    }
+  });
   process.on("SIGINT", () => stop("SIGINT"));
   process.on("SIGTERM", () => stop("SIGTERM"));
 }

@@ -89,6 +89,8 @@ export interface DaemonCounters {
   /** Times a client socket stopped reading (the backend leg is full), and a backend socket (the client leg is full). */
   clientPauses: number;
   backendPauses: number;
+  /** Certificate sets taken by reloadCertificates (SIGHUP). */
+  certificateReloads: number;
 }
 
 /** Failures counted by reason (the alert we sent or received, or the backend's error). */
@@ -169,6 +171,7 @@ export class Daemon extends EventEmitter {
     accepted: 0, closed: 0, handshakes: 0, resumed: 0, checkpoints: 0, shardRestarts: 0, restoredConnections: 0,
     rsaRequests: 0, duplicateBytesDropped: 0, backendPortFallbacks: 0, connErrors: 0, bytesFromClients: 0, bytesToClients: 0,
     bytesFromBackends: 0, bytesToBackends: 0, rejectedConnections: 0, handshakeTimeouts: 0, idleTimeouts: 0, clientPauses: 0, backendPauses: 0,
+    certificateReloads: 0,
   };
   readonly failures: DaemonFailures = { handshake: {}, backend: {} };
   readonly limits: Limits;
@@ -178,6 +181,7 @@ export class Daemon extends EventEmitter {
   private readonly buckets: BucketMap;
   private readonly gens = new Map<number, Generation>();
   private current: Generation;
+  private nextGen = 2;
   private readonly server: Server;
   private readonly ports: SourcePorts;
   private readonly localAddress: string | undefined;
@@ -288,6 +292,27 @@ export class Daemon extends EventEmitter {
   private shardInit(index: number): ShardInit {
     const generations: CertificateGeneration[] = [...this.gens.values()].map((g) => ({ gen: g.gen, certificates: g.prepared.shard }));
     return { shard: index, generations, provider: "default", ...(this.opts.maxRecord !== undefined && { maxRecord: this.opts.maxRecord }) };
+  }
+
+  /**
+   * SIGHUP: new connections get `sources` (checked first: a CertificateError
+   * leaves the current set in place). Open connections keep the set they
+   * were accepted under, including one mid-handshake, whose restore needs
+   * the same certificate index and key id: each set is a generation with
+   * its own RSA pool (a pool takes its keys at creation), retired once its
+   * connections are done with RSA / gone.
+   */
+  reloadCertificates(sources: readonly CertificateSource[]): { generation: number; certificates: PreparedCertificates["summary"] } {
+    const gen = this.nextGen;
+    const prepared = prepareCertificates(sources, `g${gen}`);
+    this.nextGen++;
+    const old = this.current;
+    this.current = this.generation(gen, prepared);
+    // Before any "open" naming it: a shard's port is FIFO.
+    this.broadcast({ t: "certificates", generation: { gen, certificates: prepared.shard } });
+    this.counters.certificateReloads++;
+    this.retire(old);
+    return { generation: gen, certificates: prepared.summary };
   }
 
   /** The certificates served to new connections: names, subject, expiry. */

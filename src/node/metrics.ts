@@ -60,6 +60,7 @@ export function createMetrics(): Metrics {
   });
   mirroredCounter(registry, "sslacc_checkpoints_total", "Relay checkpoints stored.", [], () => one(c()?.checkpoints));
   mirroredCounter(registry, "sslacc_shard_restarts_total", "Shards that died and were respawned.", [], () => one(c()?.shardRestarts));
+  mirroredCounter(registry, "sslacc_certificate_reloads_total", "Certificate sets taken on SIGHUP (a refused reload is logged, not counted).", [], () => one(c()?.certificateReloads));
   mirroredCounter(registry, "sslacc_failovers_total", "Connections restored from their checkpoint on another shard incarnation.", [], () => one(c()?.restoredConnections));
   mirroredCounter(registry, "sslacc_rsa_operations_total", "RSA private operations requested from the pool.", [], () => one(c()?.rsaRequests));
 
