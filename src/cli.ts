@@ -34,7 +34,8 @@ commands:
                                     subjectAltName DNS names
             --config FILE           JSON with the same fields: listen, backend, cert, key, shards,
                                     rsaWorkers, rsaProvider, stateDir, admin, maxConnections,
-                                    handshakeTimeout, idleTimeout, backendConnectTimeout, maxBuffer, drainTimeout, logLevel (flags win);
+                                    handshakeTimeout, idleTimeout, backendConnectTimeout, maxBuffer, drainTimeout, logLevel,
+                                    proxyProtocol (flags win);
                                     certificates: [{cert, key, names?}] instead of cert/key for SNI
             --shards N              worker threads running connections
             --rsa-workers N         RSA pool threads
@@ -48,6 +49,8 @@ commands:
             --max-buffer BYTES      bytes held per direction before reading pauses, e.g. 128k (default 128k)
             --drain-timeout T       SIGTERM: open connections may finish for T, then are cut (default 30s;
                                     SIGINT stops at once)
+            --proxy-protocol V      off | v1 | v2: PROXY protocol header with the client's addresses first
+                                    on each backend connection (HAProxy's proxy-protocol.txt; default off)
             --log-level L           fatal|error|warn|info|debug|trace|silent (default info; JSON lines on stderr)
   status  show a running daemon's shards, bucket map, connections, counters
             --admin HOST:PORT       its admin endpoint (default 127.0.0.1:8444)
@@ -104,6 +107,7 @@ async function start(argv: string[]): Promise<void> {
       "rsa-provider": { type: "string" }, "state-dir": { type: "string" }, admin: { type: "string" },
       "max-connections": { type: "string" }, "handshake-timeout": { type: "string" }, "idle-timeout": { type: "string" },
       "backend-connect-timeout": { type: "string" }, "max-buffer": { type: "string" }, "log-level": { type: "string" }, "drain-timeout": { type: "string" },
+      "proxy-protocol": { type: "string" },
     },
     strict: true,
   });
@@ -126,6 +130,7 @@ async function start(argv: string[]): Promise<void> {
     rsaWorkers: values["rsa-workers"], rsaProvider: values["rsa-provider"], stateDir: values["state-dir"], admin: values.admin,
     maxConnections: values["max-connections"], handshakeTimeout: values["handshake-timeout"], idleTimeout: values["idle-timeout"],
     backendConnectTimeout: values["backend-connect-timeout"], maxBuffer: values["max-buffer"], logLevel: values["log-level"], drainTimeout: values["drain-timeout"],
+    proxyProtocol: values["proxy-protocol"],
   };
   const cfg = parseStartConfig(flags, file, values.config ?? "config");
 
@@ -152,7 +157,7 @@ async function start(argv: string[]): Promise<void> {
   const logger = createLogger(cfg.logLevel);
   const metrics = createMetrics();
   const daemon = new Daemon({
-    listen: cfg.listen, backend, certificates, shards: cfg.shards, rsaWorkers: cfg.rsaWorkers, rsaProvider: cfg.rsaProvider, limits: cfg.limits,
+    listen: cfg.listen, backend, certificates, shards: cfg.shards, rsaWorkers: cfg.rsaWorkers, rsaProvider: cfg.rsaProvider, limits: cfg.limits, proxyProtocol: cfg.proxyProtocol,
     logger, observe: metrics.observer,
   });
   let at;

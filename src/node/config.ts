@@ -7,6 +7,7 @@ import { availableParallelism } from "node:os";
 import type { RsaProviderName } from "../crypto/rsa-pool.js";
 import type { Endpoint } from "./buckets.js";
 import { LOG_LEVELS, type LogLevel } from "./log.js";
+import { PROXY_PROTOCOLS, type ProxyProtocol } from "./proxy-protocol.js";
 
 export interface StartConfig {
   readonly listen: Endpoint;
@@ -22,6 +23,8 @@ export interface StartConfig {
   readonly admin: Endpoint | null;
   readonly limits: Limits;
   readonly logLevel: LogLevel;
+  /** PROXY protocol header towards the backend. */
+  readonly proxyProtocol: ProxyProtocol;
 }
 
 /** One certificate's files; `fields` name them in errors (flags or file fields). */
@@ -89,6 +92,7 @@ export const DEFAULT_ADMIN: Endpoint = { address: "127.0.0.1", port: 8444 };
 const FILE_FIELDS = [
   "listen", "backend", "cert", "key", "certificates", "shards", "rsaWorkers", "rsaProvider", "stateDir", "admin",
   "maxConnections", "handshakeTimeout", "idleTimeout", "backendConnectTimeout", "maxBuffer", "drainTimeout", "logLevel",
+  "proxyProtocol",
 ] as const;
 type FileField = (typeof FILE_FIELDS)[number];
 
@@ -180,6 +184,10 @@ export function parseStartConfig(flags: RawStart, file: unknown, fileName = "con
       if (!(LOG_LEVELS as readonly unknown[]).includes(v)) throw new StartConfigError(n, `expected one of ${LOG_LEVELS.join(", ")}, got ${JSON.stringify(v)}`);
       return v as LogLevel;
     }, (LOG_LEVELS as readonly string[]).includes(process.env["SSLACC_LOG_LEVEL"] ?? "") ? process.env["SSLACC_LOG_LEVEL"] as LogLevel : "info"),
+    proxyProtocol: get("proxyProtocol", "--proxy-protocol", (n, v) => {
+      if (!(PROXY_PROTOCOLS as readonly unknown[]).includes(v)) throw new StartConfigError(n, `expected one of ${PROXY_PROTOCOLS.join(", ")}, got ${JSON.stringify(v)}`);
+      return v as ProxyProtocol;
+    }, "off" as ProxyProtocol),
     limits: {
       maxConnections: get("maxConnections", "--max-connections", (n, v) => count(n, v, 1_000_000), DEFAULT_LIMITS.maxConnections),
       handshakeTimeoutMs: get("handshakeTimeout", "--handshake-timeout", (n, v) => duration(n, v, 10), DEFAULT_LIMITS.handshakeTimeoutMs),

@@ -20,6 +20,7 @@ import { BucketMap, bucketOf, SourcePorts, type Endpoint } from "./buckets.js";
 import { prepareCertificates, type CertificateSource, type PreparedCertificates } from "./certificates.js";
 import { DEFAULT_LIMITS, type Limits } from "./config.js";
 import type { CertificateGeneration, ShardInit, ShardItem, ToMain, ToShard } from "./messages.js";
+import { proxyHeader, type ProxyProtocol } from "./proxy-protocol.js";
 
 export interface DaemonOptions {
   readonly listen: Endpoint;
@@ -37,6 +38,8 @@ export interface DaemonOptions {
   readonly maxRecord?: number;
   /** Any limit not given takes its default (src/node/config.ts DEFAULT_LIMITS). */
   readonly limits?: Partial<Limits>;
+  /** PROXY protocol header written first on each backend connection (default off). */
+  readonly proxyProtocol?: ProxyProtocol;
   /** Structured log (pino's call shape: fields, then message); default: none. */
   readonly logger?: DaemonLogger;
   /** Latency observations for /metrics (src/node/metrics.ts). */
@@ -112,6 +115,9 @@ interface Conn {
   /** The certificate generation the connection was accepted under (kept for its whole life). */
   readonly gen: number;
   readonly client: Socket;
+  /** The client's address and the one it connected to, kept for the PROXY header. */
+  readonly peer: Endpoint;
+  readonly local: Endpoint;
   backend: Socket | null;
   backendState: "none" | "connecting" | "connected" | "failed";
   readonly clientIn: Kept[];
@@ -522,10 +528,12 @@ export class Daemon extends EventEmitter {
       return;
     }
     this.counters.accepted++;
+    const peer = { address: s.remoteAddress, port: s.remotePort };
+    const local = { address: s.localAddress, port: s.localPort };
     const c: Conn = {
       id: this.nextConn++, gen: this.current.gen,
-      bucket: bucketOf({ address: s.remoteAddress, port: s.remotePort }, { address: s.localAddress, port: s.localPort }),
-      client: s, backend: null, backendState: "none",
+      bucket: bucketOf(peer, local),
+      client: s, peer, local, backend: null, backendState: "none",
       clientIn: [], clientInEnd: 0, clientEof: null, backendIn: [], backendInEnd: 0, backendEof: null,
       clientWritten: 0, backendWritten: 0, snapshot: undefined, epoch: 0, phase: "new",
       clientKept: 0, backendKept: 0, clientPaused: false, backendPaused: false,
@@ -624,6 +632,11 @@ export class Daemon extends EventEmitter {
       b.once("connect", () => {
         b.setTimeout(0);
         if (this.conns.get(c.id) !== c) return void b.destroy();
+        // Written here, outside the relay's offsets (src/node/proxy-protocol.ts): the
+        // relay's first backend byte still has offset 0, and a restore that asks to
+        // connect again is answered "connected" above without a second header.
+        const mode = this.opts.proxyProtocol ?? "off";
+        if (mode !== "off") b.write(proxyHeader(mode, c.peer, c.local));
         c.backend = b;
         c.backendState = "connected";
         this.send(c, { t: "backend-connected", conn: c.id });
@@ -772,6 +785,7 @@ export class Daemon extends EventEmitter {
     return {
       listen: this.address,
       backend: this.opts.backend,
+      proxyProtocol: this.opts.proxyProtocol ?? "off",
       shards: this.slots.map((s) => ({ index: s.index, ready: s.ready, buckets: this.buckets.bucketsOf(s.index).length })),
       bucketMap: this.buckets.toArray(),
       connections: [...this.conns.values()].map((c) => ({
