@@ -10,7 +10,7 @@
 // wait for the cluster). A member that (re)joins gets, when the others first
 // hear its new epoch, the whole cache from each of them, so sessions whose
 // maker has died are not lost to it (cluster-node.ts, peerRestarted).
-import type { SessionCache, SessionData } from "../tls/session-cache.js";
+import { checkCacheBounds, sessionKey, type SessionCache, type SessionData } from "../tls/session-cache.js";
 
 export interface ClusteredSessionCacheOptions {
   readonly maxEntries: number;
@@ -20,11 +20,6 @@ export interface ClusteredSessionCacheOptions {
   readonly broadcast: (m: { type: "sessionAdd"; session: SessionData } | { type: "sessionRemove"; id: Uint8Array }) => void;
 }
 
-function hex(id: Uint8Array): string {
-  let s = "";
-  for (const b of id) s += b.toString(16).padStart(2, "0");
-  return s;
-}
 
 /** FNV-1a of an id: the digest is the XOR of these over live sessions (order-free, updated in O(1)). */
 function idHash(id: Uint8Array): number {
@@ -48,8 +43,7 @@ export class ClusteredSessionCache implements SessionCache {
   readonly stats = { localAdds: 0, remoteAdds: 0, localRemoves: 0, remoteRemoves: 0, hits: 0, misses: 0 };
 
   constructor(private readonly options: ClusteredSessionCacheOptions) {
-    if (!(Number.isInteger(options.maxEntries) && options.maxEntries > 0)) throw new RangeError(`maxEntries ${options.maxEntries}`);
-    if (!(options.ttlMs > 0)) throw new RangeError(`ttlMs ${options.ttlMs}`);
+    checkCacheBounds(options);
   }
 
   get size(): number {
@@ -58,7 +52,7 @@ export class ClusteredSessionCache implements SessionCache {
 
   get(id: Uint8Array): SessionData | undefined {
     if (id.length === 0) return undefined;
-    const k = hex(id);
+    const k = sessionKey(id);
     const slot = this.map.get(k);
     if (!slot || this.expired(slot.session)) {
       if (slot) {
@@ -100,7 +94,7 @@ export class ClusteredSessionCache implements SessionCache {
 
   /** A SESSION_ADD from a peer. */
   added(session: SessionData): void {
-    if (this.expired(session) || this.tombstones.has(hex(session.id))) return;
+    if (this.expired(session) || this.tombstones.has(sessionKey(session.id))) return;
     this.stats.remoteAdds++;
     this.store(session, false);
   }
@@ -142,7 +136,7 @@ export class ClusteredSessionCache implements SessionCache {
   }
 
   private drop(id: Uint8Array): void {
-    const k = hex(id);
+    const k = sessionKey(id);
     const had = this.map.get(k);
     if (had) {
       this.map.delete(k);
@@ -167,7 +161,7 @@ export class ClusteredSessionCache implements SessionCache {
   }
 
   private store(session: SessionData, local: boolean): void {
-    const k = hex(session.id);
+    const k = sessionKey(session.id);
     const had = this.map.get(k);
     if (had) this.digestValue = (this.digestValue ^ idHash(had.session.id)) >>> 0;
     this.map.delete(k);

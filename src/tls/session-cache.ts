@@ -35,10 +35,19 @@ export interface MemorySessionCacheOptions {
   readonly now: () => number;
 }
 
-function key(id: Uint8Array): string {
+/** A session id as a Map key (hex). */
+export function sessionKey(id: Uint8Array): string {
   let s = "";
   for (const b of id) s += b.toString(16).padStart(2, "0");
   return s;
+}
+
+/** The bounds every cache implementation takes; errors name the field. */
+export function checkCacheBounds(options: { readonly maxEntries: number; readonly ttlMs: number }): void {
+  if (!(Number.isInteger(options.maxEntries) && options.maxEntries > 0)) {
+    throw new RangeError(`session cache maxEntries must be a positive integer, got ${options.maxEntries}`);
+  }
+  if (!(options.ttlMs > 0)) throw new RangeError(`session cache ttlMs must be > 0, got ${options.ttlMs}`);
 }
 
 /**
@@ -49,8 +58,7 @@ export class MemorySessionCache implements SessionCache {
   private readonly map = new Map<string, SessionData>();
 
   constructor(private readonly options: MemorySessionCacheOptions) {
-    if (!(Number.isInteger(options.maxEntries) && options.maxEntries > 0)) throw new RangeError(`maxEntries ${options.maxEntries}`);
-    if (!(options.ttlMs > 0)) throw new RangeError(`ttlMs ${options.ttlMs}`);
+    checkCacheBounds(options);
   }
 
   get size(): number {
@@ -59,7 +67,7 @@ export class MemorySessionCache implements SessionCache {
 
   get(id: Uint8Array): SessionData | undefined {
     if (id.length === 0) return undefined;
-    const k = key(id);
+    const k = sessionKey(id);
     const s = this.map.get(k);
     if (!s) return undefined;
     if (this.expired(s)) {
@@ -73,7 +81,7 @@ export class MemorySessionCache implements SessionCache {
 
   put(session: SessionData): void {
     if (session.id.length === 0) return;
-    const k = key(session.id);
+    const k = sessionKey(session.id);
     this.map.delete(k);
     this.map.set(k, session);
     while (this.map.size > this.options.maxEntries) {
@@ -83,7 +91,7 @@ export class MemorySessionCache implements SessionCache {
   }
 
   remove(id: Uint8Array): void {
-    this.map.delete(key(id));
+    this.map.delete(sessionKey(id));
   }
 
   /** Drops every expired entry (call from time to time; lookups also expire lazily). */
