@@ -1,5 +1,7 @@
 // Full TLS handshakes per second and server CPU per handshake
-// (`npm run bench:handshake -- [--json FILE] [--repeats N] [--ms N] [--only NAME] [--sslacc-args "--max-buffer 1m ..."] [--client s_time|node] [--conc N (16)]`).
+// (`npm run bench:handshake -- [--json FILE] [--repeats N] [--ms N] [--only NAME] [--sslacc-args "--max-buffer 1m ..."] [--client s_time|node] [--conc N (16)]
+// [--baseline DIST [--baseline-wasm]]`: also run another build's dist/, e.g. a `git worktree` of the
+// previous commit built with tsc, as "base-native" (and "base-wasm"), for an A/B in the same run).
 //
 //   load client (never resumes) ──TLS 1.2 AES128-SHA, RSA-2048──> candidate ──> backend (100-byte reply, close)
 //
@@ -92,6 +94,7 @@ async function main(): Promise<void> {
   const conc = Number(argValue("--conc") ?? 16);
   const shards = argValue("--shards");
   const rsaWorkers = argValue("--rsa-workers");
+  const baseline = argValue("--baseline");
   const dir = tempDir();
   const id = benchIdentity(dir);
   const backend = await startBackendProc();
@@ -103,6 +106,12 @@ async function main(): Promise<void> {
   const all: (ServerProc | null)[] = [
     await startSslacc(id, backend.port, { provider: "native", ...sslaccOpts }),
     await startSslacc(id, backend.port, { provider: "wasm", ...sslaccOpts }),
+    ...(baseline !== undefined
+      ? [
+          await startSslacc(id, backend.port, { provider: "native", ...sslaccOpts, dist: baseline, name: "base-native" }),
+          process.argv.includes("--baseline-wasm") ? await startSslacc(id, backend.port, { provider: "wasm", ...sslaccOpts, dist: baseline, name: "base-wasm" }) : null,
+        ]
+      : []),
     await startNodeTls(id, backend.port),
     await startHaproxy(id, backend.port, dir),
   ];

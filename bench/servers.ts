@@ -96,18 +96,21 @@ export interface SslaccOptions {
   readonly rsaWorkers?: number;
   readonly extraArgs?: readonly string[];
   readonly nodeArgs?: readonly string[];
+  /** Another build's dist/ (an A/B baseline, bench/handshake.ts --baseline) and the name it runs under. */
+  readonly dist?: string;
+  readonly name?: string;
 }
 
 export async function startSslacc(id: { cert: string; key: string }, backendPort: number, o: SslaccOptions): Promise<ServerProc> {
   const port = await freePort();
   const args = [
-    ...(o.nodeArgs ?? []), join(here, "../src/cli.js"), "start", "--listen", `127.0.0.1:${port}`, "--backend", `127.0.0.1:${backendPort}`,
+    ...(o.nodeArgs ?? []), o.dist !== undefined ? join(o.dist, "src/cli.js") : join(here, "../src/cli.js"), "start", "--listen", `127.0.0.1:${port}`, "--backend", `127.0.0.1:${backendPort}`,
     "--cert", id.cert, "--key", id.key, "--rsa-provider", o.provider, "--admin", "off",
     ...(o.shards !== undefined ? ["--shards", String(o.shards)] : []),
     ...(o.rsaWorkers !== undefined ? ["--rsa-workers", String(o.rsaWorkers)] : []),
     ...(o.extraArgs ?? []),
   ];
-  return spawnReady(`sslacc-${o.provider}`, port, process.execPath, args, /listening on/, { SSLACC_LOG_LEVEL: "warn" });
+  return spawnReady(o.name ?? `sslacc-${o.provider}`, port, process.execPath, args, /listening on/, { SSLACC_LOG_LEVEL: "warn" });
 }
 
 export async function startNodeTls(id: { cert: string; key: string }, backendPort: number): Promise<ServerProc> {

@@ -19,7 +19,7 @@ import { decodeRelayCheckpoint, encodeRelaySnapshot, foldRelay, type RelaySnapsh
 import { BucketMap, bucketOf, SourcePorts, type Endpoint } from "./buckets.js";
 import { prepareCertificates, type CertificateSource, type PreparedCertificates } from "./certificates.js";
 import { DEFAULT_LIMITS, type Limits } from "./config.js";
-import type { CertificateGeneration, ShardInit, ShardItem, ToMain, ToShard } from "./messages.js";
+import type { CertificateGeneration, ShardInit, ShardItem, ToMain, ToMainConn, ToShard, ToShardTurn } from "./messages.js";
 import { proxyHeader, type ProxyProtocol } from "./proxy-protocol.js";
 
 export interface DaemonOptions {
@@ -153,6 +153,9 @@ interface Slot {
   ready: boolean;
   /** Messages for a worker that is starting (a respawn): sent in order on `ready`. */
   pending: { m: ToShard; transfer: ArrayBuffer[] }[];
+  /** This turn's messages for a ready worker: one postMessage in setImmediate (flushTurn). */
+  out: ToShard[];
+  outTransfer: ArrayBuffer[];
 }
 
 /**
@@ -195,6 +198,7 @@ export class Daemon extends EventEmitter {
   private stopping = false;
   private draining = false;
   private address: Endpoint | null = null;
+  private turnScheduled = false;
 
   constructor(private readonly opts: DaemonOptions) {
     super();
@@ -331,7 +335,7 @@ export class Daemon extends EventEmitter {
   private spawn(index: number): Slot {
     const init = this.shardInit(index);
     const worker = new Worker(new URL("../shard/shard.js", import.meta.url), { workerData: init });
-    const slot: Slot = this.slots[index] ?? { index, worker, ready: false, pending: [] };
+    const slot: Slot = this.slots[index] ?? { index, worker, ready: false, pending: [], out: [], outTransfer: [] };
     slot.worker = worker;
     slot.ready = false;
     worker.on("message", (m: ToMain) => {
@@ -355,6 +359,9 @@ export class Daemon extends EventEmitter {
     this.counters.shardRestarts++;
     this.log("error", { shard: slot.index, code }, "shard exited; respawning it and restoring its connections");
     slot.pending = [];
+    // Not posted yet: lost with the dead incarnation, like what it had not read.
+    slot.out = [];
+    slot.outTransfer = [];
     this.spawn(slot.index);
     for (const c of this.conns.values()) {
       if (this.buckets.shardOf(c.bucket) !== slot.index) continue;
@@ -378,10 +385,36 @@ export class Daemon extends EventEmitter {
 
   private send(c: Conn, m: ToShard, transfer: ArrayBuffer[] = []): void {
     if (c.inputAt < 0 && this.opts.observe) c.inputAt = performance.now();
-    const slot = this.slots[this.buckets.shardOf(c.bucket)]!;
-    if (slot.ready) slot.worker.postMessage(m, transfer);
-    else slot.pending.push({ m, transfer });
+    this.postTo(this.slots[this.buckets.shardOf(c.bucket)]!, m, transfer);
   }
+
+  /**
+   * Every message to a shard goes through here, in order: queued for the
+   * turn and posted once per shard in setImmediate (after this loop
+   * iteration's I/O callbacks), so a shard is woken once per turn, not once
+   * per socket event. Measured in docs/daemon.md "Benches".
+   */
+  private postTo(slot: Slot, m: ToShard, transfer: ArrayBuffer[]): void {
+    if (!slot.ready) return void slot.pending.push({ m, transfer });
+    slot.out.push(m);
+    for (const t of transfer) slot.outTransfer.push(t);
+    if (!this.turnScheduled) {
+      this.turnScheduled = true;
+      setImmediate(this.flushTurn);
+    }
+  }
+
+  private readonly flushTurn = (): void => {
+    this.turnScheduled = false;
+    for (const slot of this.slots) {
+      if (slot.out.length === 0 || !slot.ready) continue;
+      const ms: ToShardTurn = slot.out;
+      const transfer = slot.outTransfer;
+      slot.out = [];
+      slot.outTransfer = [];
+      slot.worker.postMessage(ms, transfer);
+    }
+  };
 
   private sendData(c: Conn, side: "client" | "backend", k: Kept): void {
     // The main thread keeps its copy (law 2); the shard gets its own.
@@ -393,8 +426,18 @@ export class Daemon extends EventEmitter {
     switch (m.t) {
       case "ready":
         slot.ready = true;
-        for (const p of slot.pending.splice(0)) slot.worker.postMessage(p.m, p.transfer);
+        for (const p of slot.pending.splice(0)) this.postTo(slot, p.m, p.transfer);
         return;
+      case "batches":
+        for (const b of m.list) this.fromShardConn(slot, b);
+        return;
+      default:
+        exhaustive(m);
+    }
+  }
+
+  private fromShardConn(slot: Slot, m: ToMainConn): void {
+    switch (m.t) {
       case "batch": {
         const c = this.conns.get(m.conn);
         if (!c) return;
@@ -606,10 +649,7 @@ export class Daemon extends EventEmitter {
   }
 
   private broadcast(m: ToShard): void {
-    for (const slot of this.slots) {
-      if (slot.ready) slot.worker.postMessage(m);
-      else slot.pending.push({ m, transfer: [] });
-    }
+    for (const slot of this.slots) this.postTo(slot, m, []);
   }
 
   /** SSLACC §5.3 / §4.5: connect once, from a port in the connection's bucket. */
@@ -773,12 +813,12 @@ export class Daemon extends EventEmitter {
     const slot = this.slots[index];
     if (!slot) throw new RangeError(`no shard ${index}`);
     if (how === "terminate") void slot.worker.terminate();
-    else slot.worker.postMessage({ t: "die", how } satisfies ToShard);
+    else this.postTo(slot, { t: "die", how }, []);
   }
 
   /** Tests: every shard dies when it produces a checkpoint of `phase` (see ToShard "die-at"). */
   armShards(phase: string, how: "throw" | "exit", when: "before-post" | "after-post"): void {
-    for (const s of this.slots) s.worker.postMessage({ t: "die-at", phase, how, when } satisfies ToShard);
+    for (const s of this.slots) this.postTo(s, { t: "die-at", phase, how, when }, []);
   }
 
   status() {

@@ -6,6 +6,11 @@
 //   shard ──ToMain──> main:  one batch per input event, in order: relay
 //                            checkpoints, bytes to write, RSA requests, events
 //
+// Both directions are sent one postMessage per event-loop turn: the main
+// thread posts a ToShardTurn (every event of the turn for that shard) and
+// the shard answers it with one "batches" message (every connection batch
+// it produced, in order).
+//
 // Transport: MessagePort with the data buffers in the transfer list.
 // `npm run build && node dist/bench/transport-micro.js` on this 2-core
 // machine (16 KiB chunks, 32 in flight, echoed with a 64-byte checkpoint):
@@ -14,8 +19,8 @@
 // trip costs 60-70 µs on all three. The ring copies twice and pays a notify
 // per frame, so the port with transfers is kept.
 //
-// A batch is atomic (one postMessage): a shard that dies mid-event delivers
-// all of it or none of it, which is what lets the shard treat "posted" as
+// A batch is atomic (one postMessage): a shard that dies mid-turn delivers
+// all of the turn's batches or none of them, which is what lets the shard treat "posted" as
 // "stored by the main thread" (see src/shard/shard.ts).
 import type { RsaProviderName } from "../crypto/rsa-pool.js";
 import type { ShardCertificate } from "./certificates.js";
@@ -83,11 +88,22 @@ export type ShardItem =
   | { readonly k: "handshake-complete"; readonly resumed: boolean; readonly cipherSuite: string; readonly version: number }
   | { readonly k: "closed"; readonly reason: string; readonly alert?: string; readonly detail?: string };
 
-export type ToMain =
-  | { readonly t: "ready"; readonly shard: number }
+export type ToMainConn =
   | { readonly t: "batch"; readonly conn: number; readonly items: readonly ShardItem[] }
   /** The shard could not handle a message for this connection (a bug or a broken snapshot): close it. */
   | { readonly t: "conn-error"; readonly conn: number; readonly message: string };
+
+export type ToMain =
+  | { readonly t: "ready"; readonly shard: number }
+  /** Everything one incoming message (a turn's ToShard[]) produced, in order; one postMessage, so atomic. */
+  | { readonly t: "batches"; readonly list: readonly ToMainConn[] };
+
+/**
+ * What the main thread posts: every ToShard of one event-loop turn for that
+ * shard, in order (flushed in setImmediate), so a shard is woken once per
+ * turn instead of once per socket event.
+ */
+export type ToShardTurn = readonly ToShard[];
 
 /** Errors built by named factories (STYLE.md §9). */
 export const ShardErrors = {

@@ -4,7 +4,8 @@
 // another shard from the relay checkpoints the main thread stores.
 //
 //   main ──ToShard──> here: Relay.create/restore, input at absolute offsets
-//   here ──ToMain───> main: one batch per input event (src/node/messages.ts)
+//   here ──ToMain───> main: one batch per input event, all of one incoming
+//                           turn's batches in one postMessage (src/node/messages.ts)
 //
 // The kernel transport's acknowledgements: the main thread survives a
 // shard and processes a batch in order, so once a batch is posted
@@ -12,6 +13,10 @@
 //     → `relay.stored(seq)` right after queuing the checkpoint (law 1);
 //   * bytes for the client or the backend will be written by the main
 //     thread whatever happens to us → `clientAcked` / `backendAcked`.
+// Holding a turn's batches until the turn is done changes none of this: the
+// turn's batches go in one postMessage, so a shard that dies before it has
+// lost every output of the turn, as if it had died before the turn began
+// (the main thread still keeps that input and replays it).
 // The relay itself knows nothing of this (clustered TCP acknowledges later).
 import { randomBytes } from "node:crypto";
 import { parentPort, workerData } from "node:worker_threads";
@@ -22,7 +27,7 @@ import type { TlsServerConfig } from "../tls/config.js";
 import type { EngineDeps } from "../tls/server.js";
 import { MemorySessionCache } from "../tls/session-cache.js";
 import { tlsConfigOf } from "../node/certificates.js";
-import { ShardErrors, type CertificateGeneration, type ShardInit, type ShardItem, type ToMain, type ToShard } from "../node/messages.js";
+import { ShardErrors, type CertificateGeneration, type ShardInit, type ShardItem, type ToMain, type ToMainConn, type ToShard, type ToShardTurn } from "../node/messages.js";
 
 /** The TLS configuration of one certificate generation, built identically on every shard (law 0). */
 export function shardTlsConfig(g: CertificateGeneration): TlsServerConfig {
@@ -45,6 +50,9 @@ class Shard {
   private readonly provider: CryptoProvider;
   // Per shard; a clustered cache is later work (docs/daemon.md).
   private readonly sessions = new MemorySessionCache({ maxEntries: 20_000, ttlMs: 2 * 3600_000, now: () => Date.now() });
+  /** This turn's output, posted as one message by postTurn(). */
+  private out: ToMainConn[] = [];
+  private outTransfer: ArrayBuffer[] = [];
 
   constructor(private readonly init: ShardInit, private readonly post: (m: ToMain, transfer: ArrayBuffer[]) => void) {
     for (const g of init.generations) this.configs.set(g.gen, shardTlsConfig(g));
@@ -57,6 +65,21 @@ class Shard {
 
   private opts() {
     return this.init.maxRecord !== undefined ? { maxRecord: this.init.maxRecord } : {};
+  }
+
+  /** One incoming message: a turn's events, then one post with all they produced. */
+  turn(ms: ToShardTurn): void {
+    for (const m of ms) this.handle(m);
+    this.postTurn();
+  }
+
+  postTurn(): void {
+    if (this.out.length === 0) return;
+    const list = this.out;
+    const transfer = this.outTransfer;
+    this.out = [];
+    this.outTransfer = [];
+    this.post({ t: "batches", list }, transfer);
   }
 
   handle(m: ToShard): void {
@@ -74,7 +97,7 @@ class Shard {
     } catch (e) {
       if (e instanceof DieForTest) throw e;
       this.relays.delete(m.conn);
-      this.post({ t: "conn-error", conn: m.conn, message: e instanceof Error ? e.message : String(e) }, []);
+      this.out.push({ t: "conn-error", conn: m.conn, message: e instanceof Error ? e.message : String(e) });
     }
   }
 
@@ -112,7 +135,7 @@ class Shard {
   /** Drains the relay into one batch, acknowledging as the kernel transport allows (see the header). */
   private flush(conn: number, relay: Relay): void {
     const items: ShardItem[] = [];
-    const transfer: ArrayBuffer[] = [];
+    const transfer = this.outTransfer;
     let dying: "before-post" | "after-post" | null = null;
     const own = (b: Uint8Array): Uint8Array => {
       // Transfer only whole buffers; a view of a bigger one is copied first.
@@ -160,8 +183,11 @@ class Shard {
       }
     }
     if (dying === "before-post") die(this.dieAt!.how);
-    if (items.length > 0) this.post({ t: "batch", conn, items }, transfer);
-    if (dying === "after-post") die(this.dieAt!.how);
+    if (items.length > 0) this.out.push({ t: "batch", conn, items });
+    if (dying === "after-post") {
+      this.postTurn();
+      die(this.dieAt!.how);
+    }
   }
 }
 
@@ -173,6 +199,6 @@ if (parentPort) {
   const port = parentPort;
   const init = workerData as ShardInit;
   const shard = new Shard(init, (m, transfer) => port.postMessage(m, transfer));
-  port.on("message", (m: ToShard) => shard.handle(m));
+  port.on("message", (ms: ToShardTurn) => shard.turn(ms));
   port.postMessage({ t: "ready", shard: init.shard } satisfies ToMain);
 }
