@@ -107,10 +107,10 @@ export function parseEndpoint(field: string, v: unknown): Endpoint {
   return { address: m[1] ?? m[2]!, port };
 }
 
-function count(field: string, v: unknown, max: number): number {
+function count(field: string, v: unknown, max: number, min = 1): number {
   const n = typeof v === "string" && /^\d+$/.test(v) ? Number(v) : v;
-  if (typeof n !== "number" || !Number.isInteger(n) || n < 1 || n > max) {
-    throw new StartConfigError(field, `expected an integer from 1 to ${max}, got ${JSON.stringify(v)}`);
+  if (typeof n !== "number" || !Number.isInteger(n) || n < min || n > max) {
+    throw new StartConfigError(field, `expected an integer from ${min} to ${max}, got ${JSON.stringify(v)}`);
   }
   return n;
 }
@@ -168,16 +168,25 @@ export function parseStartConfig(flags: RawStart, file: unknown, fileName = "con
   };
   const certificates = certificateFiles(flags, f, fileName);
   const cores = availableParallelism();
+  const rsaProvider = get("rsaProvider", "--rsa-provider", (n, v) => {
+    if (v !== "wasm" && v !== "native") throw new StartConfigError(n, `expected wasm or native, got ${JSON.stringify(v)}`);
+    return v;
+  }, "native" as RsaProviderName);
+  // RSA pool threads; 0 = no pool, each shard runs RSA itself (src/node/daemon.ts
+  // DaemonOptions.rsaWorkers). Default 0 for native RSA on ≤ 2 cores: native
+  // RSA-2048 costs ~0.24 ms, less than the pool's two thread hops; same-run A/B
+  // on this 2-core machine (`node dist/bench/handshake.js --repeats 3 --ms 4000
+  // --baseline dist --baseline-wasm --sslacc-args "--rsa-workers 0" --baseline-args ""`):
+  // native 642 vs 530 handshakes/s, 1.41 vs 1.96 CPU-ms each. Not for WASM
+  // RSA (~2-3 ms blocks the shard): 353 vs 441/s, so it keeps the pool.
+  const rsaWorkersDefault = rsaProvider === "native" && cores <= 2 ? 0 : Math.max(1, Math.min(4, cores));
   return {
     listen: get("listen", "--listen", parseEndpoint, DEFAULT_LISTEN),
     backend: get("backend", "--backend", parseEndpoint, null as Endpoint | null),
     certificates,
     shards: get("shards", "--shards", (n, v) => count(n, v, 256), Math.max(1, Math.min(4, cores - 1))),
-    rsaWorkers: get("rsaWorkers", "--rsa-workers", (n, v) => count(n, v, 256), Math.max(1, Math.min(4, cores))),
-    rsaProvider: get("rsaProvider", "--rsa-provider", (n, v) => {
-      if (v !== "wasm" && v !== "native") throw new StartConfigError(n, `expected wasm or native, got ${JSON.stringify(v)}`);
-      return v;
-    }, "native" as RsaProviderName),
+    rsaWorkers: get("rsaWorkers", "--rsa-workers", (n, v) => count(n, v, 256, 0), rsaWorkersDefault),
+    rsaProvider,
     stateDir: get("stateDir", "--state-dir", text, ".sslacc"),
     admin: get("admin", "--admin", (n, v) => (v === "off" ? null : parseEndpoint(n, v)), DEFAULT_ADMIN as Endpoint | null),
     logLevel: get("logLevel", "--log-level", (n, v) => {

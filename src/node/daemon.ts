@@ -14,7 +14,7 @@
 import { EventEmitter } from "node:events";
 import { connect, createServer, isIP, type Server, type Socket } from "node:net";
 import { Worker } from "node:worker_threads";
-import { RsaPool, type RsaProviderName } from "../crypto/rsa-pool.js";
+import { RsaPool, type RsaPoolStats, type RsaProviderName } from "../crypto/rsa-pool.js";
 import { decodeRelayCheckpoint, encodeRelaySnapshot, foldRelay, type RelaySnapshot } from "../relay/checkpoint.js";
 import { BucketMap, bucketOf, SourcePorts, type Endpoint } from "./buckets.js";
 import { prepareCertificates, type CertificateSource, type PreparedCertificates } from "./certificates.js";
@@ -32,6 +32,10 @@ export interface DaemonOptions {
    */
   readonly certificates: readonly CertificateSource[];
   readonly shards: number;
+  /**
+   * RSA pool threads; 0: no pool, each shard runs the provider's
+   * rsaDecryptPremaster itself when its relay asks (no thread hop).
+   */
   readonly rsaWorkers: number;
   readonly rsaProvider: RsaProviderName;
   /** Largest backend→client record plaintext (default 2^14). */
@@ -165,7 +169,8 @@ interface Slot {
 interface Generation {
   readonly gen: number;
   readonly prepared: PreparedCertificates;
-  readonly pool: RsaPool;
+  /** null: rsaWorkers 0, the shards run RSA. */
+  readonly pool: RsaPool | null;
   /** Open connections accepted under it. */
   conns: number;
   /** Of those, the ones whose handshake is not done: only they may still ask for RSA. */
@@ -174,6 +179,12 @@ interface Generation {
 }
 
 const PORT_TRIES = 8;
+
+/** rsaStats() without a pool (rsaWorkers 0): nothing ever queues. */
+const NO_POOL_STATS: RsaPoolStats = {
+  threads: 0, queued: 0, completed: 0, refused: 0, failed: 0,
+  waitTimeMs: { p50: 0, p99: 0, max: 0 }, runTimeMs: { p50: 0, p99: 0, max: 0 }, utilization: 0,
+};
 
 export class Daemon extends EventEmitter {
   readonly counters: DaemonCounters = {
@@ -285,7 +296,7 @@ export class Daemon extends EventEmitter {
       }
     });
     await Promise.all(this.slots.map((s) => s.worker.terminate()));
-    await Promise.all([...this.gens.values()].filter((g) => !g.poolClosed).map((g) => g.pool.close()));
+    await Promise.all([...this.gens.values()].filter((g) => !g.poolClosed).map((g) => g.pool?.close()));
   }
 
   // --- certificates ----------------------------------------------------------------------
@@ -293,15 +304,24 @@ export class Daemon extends EventEmitter {
   private generation(gen: number, prepared: PreparedCertificates): Generation {
     const g: Generation = {
       gen, prepared, conns: 0, handshaking: 0, poolClosed: false,
-      pool: new RsaPool({ keys: prepared.keys, provider: this.opts.rsaProvider, threads: this.opts.rsaWorkers }),
+      pool: this.opts.rsaWorkers > 0 ? new RsaPool({ keys: prepared.keys, provider: this.opts.rsaProvider, threads: this.opts.rsaWorkers }) : null,
     };
     this.gens.set(gen, g);
     return g;
   }
 
   private shardInit(index: number): ShardInit {
-    const generations: CertificateGeneration[] = [...this.gens.values()].map((g) => ({ gen: g.gen, certificates: g.prepared.shard }));
-    return { shard: index, generations, provider: "default", ...(this.opts.maxRecord !== undefined && { maxRecord: this.opts.maxRecord }) };
+    const generations: CertificateGeneration[] = [...this.gens.values()].map((g) => this.shardGeneration(g.gen, g.prepared));
+    return {
+      shard: index, generations, provider: "default",
+      ...(this.opts.rsaWorkers === 0 && { rsaInShard: this.opts.rsaProvider }),
+      ...(this.opts.maxRecord !== undefined && { maxRecord: this.opts.maxRecord }),
+    };
+  }
+
+  /** What a shard gets of a generation: the chains and key ids, and the private keys only if it runs RSA itself. */
+  private shardGeneration(gen: number, prepared: PreparedCertificates): CertificateGeneration {
+    return { gen, certificates: prepared.shard, ...(this.opts.rsaWorkers === 0 && { keys: prepared.keys }) };
   }
 
   /**
@@ -319,7 +339,7 @@ export class Daemon extends EventEmitter {
     const old = this.current;
     this.current = this.generation(gen, prepared);
     // Before any "open" naming it: a shard's port is FIFO.
-    this.broadcast({ t: "certificates", generation: { gen, certificates: prepared.shard } });
+    this.broadcast({ t: "certificates", generation: this.shardGeneration(gen, prepared) });
     this.counters.certificateReloads++;
     this.retire(old);
     return { generation: gen, certificates: prepared.summary };
@@ -524,6 +544,10 @@ export class Daemon extends EventEmitter {
         );
         return;
       }
+      case "rsa-local":
+        this.counters.rsaRequests++;
+        this.opts.observe?.rsaDone(it.ms / 1000, it.ok);
+        return;
       case "connect-backend":
         this.connectBackend(c);
         return;
@@ -639,7 +663,7 @@ export class Daemon extends EventEmitter {
     if (g === this.current) return;
     if (g.handshaking === 0 && !g.poolClosed) {
       g.poolClosed = true;
-      void g.pool.close();
+      void g.pool?.close();
       this.log("info", { gen: g.gen }, "old certificate generation's RSA pool closed");
     }
     if (g.conns === 0) {
@@ -795,7 +819,7 @@ export class Daemon extends EventEmitter {
 
   /** The RSA pool of the current certificates (an old generation's pool only finishes handshakes begun before a reload). */
   rsaStats() {
-    return this.current.pool.stats();
+    return this.current.pool?.stats() ?? NO_POOL_STATS;
   }
 
   get listening(): Endpoint | null {
@@ -839,7 +863,7 @@ export class Daemon extends EventEmitter {
       counters: { ...this.counters },
       failures: { handshake: { ...this.failures.handshake }, backend: { ...this.failures.backend } },
       limits: this.limits,
-      rsa: this.current.pool.stats(),
+      rsa: this.current.pool?.stats() ?? NO_POOL_STATS,
       certificates: { generation: this.current.gen, served: this.current.prepared.summary, generationsInUse: [...this.gens.keys()] },
     };
   }

@@ -23,6 +23,7 @@
 // all of the turn's batches or none of them, which is what lets the shard treat "posted" as
 // "stored by the main thread" (see src/shard/shard.ts).
 import type { RsaProviderName } from "../crypto/rsa-pool.js";
+import type { RsaPrivateKey } from "../crypto/types.js";
 import type { ShardCertificate } from "./certificates.js";
 
 /**
@@ -34,6 +35,8 @@ import type { ShardCertificate } from "./certificates.js";
 export interface CertificateGeneration {
   readonly gen: number;
   readonly certificates: readonly ShardCertificate[];
+  /** The private keys by key id, only when shards run RSA themselves (rsaWorkers 0). */
+  readonly keys?: Readonly<Record<string, RsaPrivateKey>>;
 }
 
 export interface ShardInit {
@@ -41,6 +44,8 @@ export interface ShardInit {
   /** Every generation still used by a connection; the last is the current one. */
   readonly generations: readonly CertificateGeneration[];
   readonly provider: RsaProviderName | "default";
+  /** RSA in the shard (rsaWorkers 0) with this provider, instead of asking the main thread's pool. */
+  readonly rsaInShard?: RsaProviderName;
   readonly maxRecord?: number;
 }
 
@@ -82,6 +87,8 @@ export type ShardItem =
       readonly clientVersion: number;
       readonly random46: Uint8Array;
     }
+  /** The shard ran an RSA operation itself (rsaInShard): for the counters and metrics. */
+  | { readonly k: "rsa-local"; readonly ms: number; readonly ok: boolean }
   | { readonly k: "connect-backend" }
   | { readonly k: "end-client" }
   | { readonly k: "end-backend" }

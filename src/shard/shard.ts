@@ -20,7 +20,8 @@
 // The relay itself knows nothing of this (clustered TCP acknowledges later).
 import { randomBytes } from "node:crypto";
 import { parentPort, workerData } from "node:worker_threads";
-import { composeProvider, defaultProvider, type CryptoProvider } from "../crypto/provider.js";
+import { composeProvider, defaultProvider, PROVIDERS, type CryptoProvider } from "../crypto/provider.js";
+import type { RsaPrivateKey } from "../crypto/types.js";
 import { decodeRelaySnapshot, encodeRelayCheckpoint } from "../relay/checkpoint.js";
 import { Relay, type RelayOutput } from "../relay/relay.js";
 import type { TlsServerConfig } from "../tls/config.js";
@@ -47,6 +48,10 @@ class Shard {
   private readonly relays = new Map<number, Relay>();
   /** Certificate generations by number; a connection uses the one it was opened under (see CertificateGeneration). */
   private readonly configs = new Map<number, TlsServerConfig>();
+  /** rsaInShard: private keys by generation, then key id. */
+  private readonly keys = new Map<number, Readonly<Record<string, RsaPrivateKey>>>();
+  /** rsaInShard: the generation of each connection (its keys). */
+  private readonly gens = new Map<number, number>();
   private readonly provider: CryptoProvider;
   // Per shard; a clustered cache is later work (docs/daemon.md).
   private readonly sessions = new MemorySessionCache({ maxEntries: 20_000, ttlMs: 2 * 3600_000, now: () => Date.now() });
@@ -55,8 +60,13 @@ class Shard {
   private outTransfer: ArrayBuffer[] = [];
 
   constructor(private readonly init: ShardInit, private readonly post: (m: ToMain, transfer: ArrayBuffer[]) => void) {
-    for (const g of init.generations) this.configs.set(g.gen, shardTlsConfig(g));
+    for (const g of init.generations) this.addGeneration(g);
     this.provider = init.provider === "default" ? defaultProvider : composeProvider({ rsa: init.provider });
+  }
+
+  private addGeneration(g: CertificateGeneration): void {
+    this.configs.set(g.gen, shardTlsConfig(g));
+    if (g.keys) this.keys.set(g.gen, g.keys);
   }
 
   private deps(): EngineDeps {
@@ -90,13 +100,17 @@ class Shard {
     }
     // Not per connection: the main thread validated the set with the same
     // tlsConfigOf, so a throw here is a bug and may take the shard down.
-    if (m.t === "certificates") return void this.configs.set(m.generation.gen, shardTlsConfig(m.generation));
-    if (m.t === "forget-certificates") return void this.configs.delete(m.gen);
+    if (m.t === "certificates") return void this.addGeneration(m.generation);
+    if (m.t === "forget-certificates") {
+      this.keys.delete(m.gen);
+      return void this.configs.delete(m.gen);
+    }
     try {
       this.dispatch(m);
     } catch (e) {
       if (e instanceof DieForTest) throw e;
       this.relays.delete(m.conn);
+      this.gens.delete(m.conn);
       this.out.push({ t: "conn-error", conn: m.conn, message: e instanceof Error ? e.message : String(e) });
     }
   }
@@ -110,6 +124,7 @@ class Shard {
         ? Relay.create(config, this.deps(), this.opts())
         : Relay.restore(config, this.deps(), decodeRelaySnapshot(m.snapshot), this.opts());
       this.relays.set(m.conn, relay);
+      this.gens.set(m.conn, m.gen);
       this.flush(m.conn, relay);
       return;
     }
@@ -126,7 +141,10 @@ class Shard {
       case "backend-connected": relay.backendConnectedEvent(); break;
       case "backend-failed": relay.backendFailedEvent(`backend: ${m.reason}`); break;
       case "rsa-done": relay.rsaDone(m.id, m.premaster); break;
-      case "drop": this.relays.delete(m.conn); return;
+      case "drop":
+        this.relays.delete(m.conn);
+        this.gens.delete(m.conn);
+        return;
       default: exhaustive(m);
     }
     this.flush(m.conn, relay);
@@ -161,9 +179,21 @@ class Shard {
             items.push({ k: "backend", offset: o.offset, data: own(o.data) });
             relay.backendAcked(o.offset + o.data.length);
             break;
-          case "rsa":
+          case "rsa": {
+            const rsa = this.init.rsaInShard;
+            if (rsa !== undefined) {
+              // No thread hop: answered here, and the next drain() carries on with the handshake.
+              const key = this.keys.get(this.gens.get(conn) ?? -1)?.[o.keyId];
+              if (!key) throw new Error(`shard: no private key ${JSON.stringify(o.keyId)} for connection ${conn}`);
+              const t0 = performance.now();
+              const premaster = PROVIDERS[rsa].rsaDecryptPremaster(key, o.ciphertext, o.clientVersion, o.random46);
+              items.push({ k: "rsa-local", ms: performance.now() - t0, ok: true });
+              relay.rsaDone(o.id, premaster);
+              break;
+            }
             items.push({ k: "rsa", id: o.id, keyId: o.keyId, ciphertext: o.ciphertext.slice(), clientVersion: o.clientVersion, random46: o.random46.slice() });
             break;
+          }
           case "connect-backend":
           case "end-client":
           case "end-backend":

@@ -5,7 +5,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { DEFAULT_LIMITS, parseStartConfig, StartConfigError } from "../../src/node/config.js";
 import { curl } from "./helpers.js";
@@ -94,6 +94,12 @@ test("start config: flags win over the file, the file over defaults", () => {
   assert.deepEqual(c.backend, { address: "10.0.0.1", port: 80 });
   assert.equal(c.admin, null);
   assert.equal(c.rsaProvider, "native");
+  // 0: RSA in the shards; the default on ≤ 2 cores with native RSA (config.ts), never with WASM.
+  assert.equal(parseStartConfig({ rsaWorkers: "0" }, undefined).rsaWorkers, 0);
+  const cores = availableParallelism();
+  assert.equal(parseStartConfig({}, undefined).rsaWorkers, cores <= 2 ? 0 : Math.min(4, cores));
+  assert.ok(parseStartConfig({ rsaProvider: "wasm" }, undefined).rsaWorkers >= 1);
+  assert.throws(() => parseStartConfig({}, { rsaWorkers: -1 }, "f.json"), /f\.json: rsaWorkers: expected an integer from 0 to 256/);
   assert.throws(() => parseStartConfig({}, { shards: 1.5 }, "f.json"), (e: unknown) => e instanceof StartConfigError && e.field === "f.json: shards");
   assert.throws(() => parseStartConfig({}, [1], "f.json"), /f\.json: expected a JSON object/);
 });

@@ -25,9 +25,11 @@ function killOnce(daemon: Daemon, when: (i: CheckpointInfo) => boolean, how: (ty
   return { fired: () => fired };
 }
 
-test("failover: the owning shard dies at each handshake checkpoint, before or after posting it", async () => {
+// rsaWorkers 0: the shard runs RSA itself (no pool), so a kill at the key exchange loses the RSA result too.
+for (const rsaWorkers of [1, 0]) {
+test(`failover (rsaWorkers ${rsaWorkers}): the owning shard dies at each handshake checkpoint, before or after posting it`, async () => {
   const backend = await startBackend();
-  const { daemon, port } = await startDaemon(backend.port);
+  const { daemon, port } = await startDaemon(backend.port, { rsaWorkers });
   try {
     const phases = ["client-hello", "client-key-exchange", "client-finished", "server-finished"];
     let n = 0;
@@ -59,9 +61,9 @@ test("failover: the owning shard dies at each handshake checkpoint, before or af
   }
 });
 
-test("failover: worker.terminate() of the owning shard at each handshake checkpoint", async () => {
+test(`failover (rsaWorkers ${rsaWorkers}): worker.terminate() of the owning shard at each handshake checkpoint`, async () => {
   const backend = await startBackend();
-  const { daemon, port } = await startDaemon(backend.port);
+  const { daemon, port } = await startDaemon(backend.port, { rsaWorkers });
   try {
     for (const phase of ["client-hello", "client-key-exchange", "client-finished", "server-finished"]) {
       const id = `term-${phase}`;
@@ -76,6 +78,7 @@ test("failover: worker.terminate() of the owning shard at each handshake checkpo
     await backend.close();
   }
 });
+}
 
 test("failover: kill mid-download (curl, 16 MiB) and mid-upload (Node https, 8 MiB)", async () => {
   const backend = await startBackend();
