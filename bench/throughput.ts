@@ -1,5 +1,7 @@
 // Bulk throughput: MB/s of one large download through each candidate
-// (`npm run bench:throughput -- [--json FILE] [--repeats N] [--mib N] [--only NAME] [--sslacc-args "--max-buffer 1m ..."]`).
+// (`npm run bench:throughput -- [--json FILE] [--repeats N] [--mib N] [--only NAME] [--sslacc-args "--max-buffer 1m ..."]
+// [--baseline DIST] [--baseline-args "..."]`: also run another build's dist/, or this one with other
+// arguments, as "base-native", for an A/B in the same run; as in bench/handshake.ts).
 //
 //   curl (TLS 1.2 AES128-SHA) ──> candidate ──> backend: GET /bytes/N, N bytes as fast as taken
 //
@@ -40,6 +42,12 @@ async function main(): Promise<void> {
   const backend = await startBackendProc();
   const all: (ServerProc | null)[] = [
     await startSslacc(id, backend.port, { provider: "native", extraArgs: (argValue("--sslacc-args") ?? "").split(" ").filter(Boolean) }),
+    argValue("--baseline") !== undefined
+      ? await startSslacc(id, backend.port, {
+          provider: "native", dist: argValue("--baseline")!, name: "base-native",
+          extraArgs: (argValue("--baseline-args") ?? argValue("--sslacc-args") ?? "").split(" ").filter(Boolean),
+        })
+      : null,
     await startNodeTls(id, backend.port),
     await startHaproxy(id, backend.port, dir),
   ];
