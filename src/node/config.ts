@@ -178,13 +178,13 @@ export function parseStartConfig(flags: RawStart, file: unknown, fileName = "con
     return v;
   }, "native" as RsaProviderName);
   // RSA pool threads; 0 = no pool, each shard runs RSA itself (src/node/daemon.ts
-  // DaemonOptions.rsaWorkers). Default 0 for native RSA on ≤ 2 cores: native
-  // RSA-2048 costs ~0.24 ms, less than the pool's two thread hops; same-run A/B
-  // on this 2-core machine (`node dist/bench/handshake.js --repeats 3 --ms 4000
-  // --baseline dist --baseline-wasm --sslacc-args "--rsa-workers 0" --baseline-args ""`):
-  // native 642 vs 530 handshakes/s, 1.41 vs 1.96 CPU-ms each. Not for WASM
-  // RSA (~2-3 ms blocks the shard): 353 vs 441/s, so it keeps the pool.
-  const rsaWorkersDefault = rsaProvider === "native" && cores <= 2 ? 0 : Math.max(1, Math.min(4, cores));
+  // DaemonOptions.rsaWorkers). Not the default, even on 2 cores: same-run A/Bs
+  // here (`node dist/bench/handshake.js --only native --ms 4000 --baseline dist
+  // --sslacc-args "--rsa-workers 0" --baseline-args "--rsa-workers 2"`) gave
+  // 642 vs 530/s (3 repeats) then 679 vs 713/s (5 repeats): no handshake-rate
+  // gain beyond the noise, only ~6 % less CPU per handshake (1.29 vs 1.37 ms).
+  // WASM RSA in the shard is worse (353 vs 441/s: ~2-3 ms blocks the shard).
+  const rsaWorkersDefault = Math.max(1, Math.min(4, cores));
   return {
     listen: get("listen", "--listen", parseEndpoint, DEFAULT_LISTEN),
     backend: get("backend", "--backend", parseEndpoint, null as Endpoint | null),

@@ -94,11 +94,9 @@ test("start config: flags win over the file, the file over defaults", () => {
   assert.deepEqual(c.backend, { address: "10.0.0.1", port: 80 });
   assert.equal(c.admin, null);
   assert.equal(c.rsaProvider, "native");
-  // 0: RSA in the shards; the default on ≤ 2 cores with native RSA (config.ts), never with WASM.
+  // 0: RSA in the shards (an option; the default is a pool of min(4, cores) threads, config.ts).
   assert.equal(parseStartConfig({ rsaWorkers: "0" }, undefined).rsaWorkers, 0);
-  const cores = availableParallelism();
-  assert.equal(parseStartConfig({}, undefined).rsaWorkers, cores <= 2 ? 0 : Math.min(4, cores));
-  assert.ok(parseStartConfig({ rsaProvider: "wasm" }, undefined).rsaWorkers >= 1);
+  assert.equal(parseStartConfig({}, undefined).rsaWorkers, Math.max(1, Math.min(4, availableParallelism())));
   assert.throws(() => parseStartConfig({}, { rsaWorkers: -1 }, "f.json"), /f\.json: rsaWorkers: expected an integer from 0 to 256/);
   assert.throws(() => parseStartConfig({}, { shards: 1.5 }, "f.json"), (e: unknown) => e instanceof StartConfigError && e.field === "f.json: shards");
   assert.throws(() => parseStartConfig({}, [1], "f.json"), /f\.json: expected a JSON object/);
