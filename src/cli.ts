@@ -38,7 +38,7 @@ commands:
                                     proxyProtocol (flags win);
                                     certificates: [{cert, key, names?}] instead of cert/key for SNI
             --shards N              worker threads running connections
-            --rsa-workers N         RSA pool threads
+            --rsa-workers N         RSA pool threads; 0 runs RSA inside the shards (no thread hop)
             --rsa-provider P        wasm | native (default native)
             --state-dir DIR         generated certificate and state (default .sslacc)
             --admin HOST:PORT|off   local status endpoint (default 127.0.0.1:8444)
@@ -46,7 +46,7 @@ commands:
             --handshake-timeout T   whole-handshake deadline, e.g. 10s (default 10s)
             --idle-timeout T        close after no byte either way for T (default 60s)
             --backend-connect-timeout T  (default 5s)
-            --max-buffer BYTES      bytes held per direction before reading pauses, e.g. 128k (default 128k)
+            --max-buffer BYTES      bytes held per direction before reading pauses, e.g. 512k (default 1m)
             --drain-timeout T       SIGTERM: open connections may finish for T, then are cut (default 30s;
                                     SIGINT stops at once)
             --proxy-protocol V      off | v1 | v2: PROXY protocol header with the client's addresses first
