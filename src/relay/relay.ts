@@ -50,14 +50,8 @@ export type RelayOutput =
   | { readonly kind: "client"; readonly data: Uint8Array; readonly offset: number }
   /** Plaintext for the backend at an absolute offset (idem). */
   | { readonly kind: "backend"; readonly data: Uint8Array; readonly offset: number }
-  | {
-      readonly kind: "rsa";
-      readonly id: number;
-      readonly keyId: string;
-      readonly ciphertext: Uint8Array;
-      readonly clientVersion: number;
-      readonly random46: Uint8Array;
-    }
+  /** The engine's asynchronous RSA request, passed through unchanged. */
+  | Extract<EngineOutput, { kind: "rsa" }>
   /** SSLACC §5.3: connect to the backend (idempotent: answer `backendConnected` if already connected). */
   | { readonly kind: "connect-backend" }
   /** No more output for this side: shut it down after what was sent before (SSLACC §5.7, §4.10). */
