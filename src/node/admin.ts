@@ -5,8 +5,9 @@ import { createServer, type Server } from "node:http";
 import type { Endpoint } from "./buckets.js";
 import type { Daemon } from "./daemon.js";
 import type { Metrics } from "./metrics.js";
+import { listenHttp, type ListeningHttp } from "./http-listen.js";
 
-export async function startAdmin(daemon: Daemon, at: Endpoint, metrics?: Metrics): Promise<{ endpoint: Endpoint; close(): Promise<void> }> {
+export async function startAdmin(daemon: Daemon, at: Endpoint, metrics?: Metrics): Promise<ListeningHttp> {
   metrics?.bind(daemon);
   const server: Server = createServer((req, res) => {
     if (req.method === "GET" && req.url === "/status") {
@@ -30,16 +31,5 @@ export async function startAdmin(daemon: Daemon, at: Endpoint, metrics?: Metrics
     res.writeHead(404, { "content-type": "text/plain" });
     res.end(metrics ? "try GET /status or GET /metrics\n" : "try GET /status\n");
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(at.port, at.address, () => resolve());
-  });
-  const a = server.address() as { address: string; port: number };
-  return {
-    endpoint: { address: a.address, port: a.port },
-    close: () => new Promise<void>((r) => {
-      server.closeAllConnections();
-      server.close(() => r());
-    }),
-  };
+  return listenHttp(server, at.address, at.port);
 }

@@ -1,9 +1,9 @@
 // The embedded demo backend of `npm start`: a small HTTP responder on
 // loopback so that the daemon can be tried without any other server.
 import { createServer, type Server } from "node:http";
-import type { Endpoint } from "./buckets.js";
+import { listenHttp, type ListeningHttp } from "./http-listen.js";
 
-export async function startDemoBackend(address = "127.0.0.1", port = 0): Promise<{ endpoint: Endpoint; close(): Promise<void> }> {
+export async function startDemoBackend(address = "127.0.0.1", port = 0): Promise<ListeningHttp> {
   let n = 0;
   const server: Server = createServer((req, res) => {
     n++;
@@ -16,16 +16,5 @@ export async function startDemoBackend(address = "127.0.0.1", port = 0): Promise
     res.writeHead(200, { "content-type": "text/plain; charset=utf-8", "content-length": Buffer.byteLength(body) });
     res.end(body);
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(port, address, () => resolve());
-  });
-  const a = server.address() as { address: string; port: number };
-  return {
-    endpoint: { address: a.address, port: a.port },
-    close: () => new Promise<void>((r) => {
-      server.closeAllConnections();
-      server.close(() => r());
-    }),
-  };
+  return listenHttp(server, address, port);
 }
