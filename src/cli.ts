@@ -38,7 +38,8 @@ commands:
                                     proxyProtocol (flags win);
                                     certificates: [{cert, key, names?}] instead of cert/key for SNI
             --shards N              worker threads running connections
-            --rsa-workers N         RSA pool threads; 0 runs RSA inside the shards (no thread hop)
+            --rsa-workers N         RSA pool threads; 0 runs RSA inside the shards, no thread hop
+                                    (default 0 with native RSA, min(4, cores) with wasm)
             --rsa-provider P        wasm | native (default native)
             --state-dir DIR         generated certificate and state (default .sslacc)
             --admin HOST:PORT|off   local status endpoint (default 127.0.0.1:8444)

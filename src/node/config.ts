@@ -112,6 +112,11 @@ export function parseEndpoint(field: string, v: unknown): Endpoint {
   return { address: m[1] ?? m[2]!, port };
 }
 
+/** RSA pool threads when none are asked for: none for native RSA (the shards run it), one per core up to 4 for WASM. */
+export function defaultRsaWorkers(provider: RsaProviderName, cores: number): number {
+  return provider === "native" ? 0 : Math.max(1, Math.min(4, cores));
+}
+
 function count(field: string, v: unknown, max: number, min = 1): number {
   const n = typeof v === "string" && /^\d+$/.test(v) ? Number(v) : v;
   if (typeof n !== "number" || !Number.isInteger(n) || n < min || n > max) {
@@ -178,13 +183,14 @@ export function parseStartConfig(flags: RawStart, file: unknown, fileName = "con
     return v;
   }, "native" as RsaProviderName);
   // RSA pool threads; 0 = no pool, each shard runs RSA itself (src/node/daemon.ts
-  // DaemonOptions.rsaWorkers). Not the default, even on 2 cores: same-run A/Bs
-  // here (`node dist/bench/handshake.js --only native --ms 4000 --baseline dist
-  // --sslacc-args "--rsa-workers 0" --baseline-args "--rsa-workers 2"`) gave
-  // 642 vs 530/s (3 repeats) then 679 vs 713/s (5 repeats): no handshake-rate
-  // gain beyond the noise, only ~6 % less CPU per handshake (1.29 vs 1.37 ms).
-  // WASM RSA in the shard is worse (353 vs 441/s: ~2-3 ms blocks the shard).
-  const rsaWorkersDefault = Math.max(1, Math.min(4, cores));
+  // DaemonOptions.rsaWorkers). Native RSA-2048 (~0.24 ms) costs less than the
+  // pool's two thread hops and piscina's wake-up: same-run A/B here
+  // (`node dist/bench/handshake.js --repeats 5 --only native --ms 4000 --baseline dist
+  // --sslacc-args "--rsa-workers 0" --baseline-args ""`, docs/daemon.md "Benches")
+  // gave 1.31 vs 1.59 CPU-ms per handshake (less in 5 of 5 runs) and 523 vs
+  // 423/s, so native runs in the shard by default. WASM RSA (~2-3 ms) would
+  // block the shard (353 vs 441/s): it keeps a pool.
+  const rsaWorkersDefault = defaultRsaWorkers(rsaProvider, cores);
   return {
     listen: get("listen", "--listen", parseEndpoint, DEFAULT_LISTEN),
     backend: get("backend", "--backend", parseEndpoint, null as Endpoint | null),

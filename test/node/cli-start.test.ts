@@ -96,7 +96,8 @@ test("start config: flags win over the file, the file over defaults", () => {
   assert.equal(c.rsaProvider, "native");
   // 0: RSA in the shards (an option; the default is a pool of min(4, cores) threads, config.ts).
   assert.equal(parseStartConfig({ rsaWorkers: "0" }, undefined).rsaWorkers, 0);
-  assert.equal(parseStartConfig({}, undefined).rsaWorkers, Math.max(1, Math.min(4, availableParallelism())));
+  assert.equal(parseStartConfig({}, undefined).rsaWorkers, 0, "native RSA runs in the shards by default");
+  assert.equal(parseStartConfig({ rsaProvider: "wasm" }, undefined).rsaWorkers, Math.max(1, Math.min(4, availableParallelism())));
   assert.throws(() => parseStartConfig({}, { rsaWorkers: -1 }, "f.json"), /f\.json: rsaWorkers: expected an integer from 0 to 256/);
   assert.throws(() => parseStartConfig({}, { shards: 1.5 }, "f.json"), (e: unknown) => e instanceof StartConfigError && e.field === "f.json: shards");
   assert.throws(() => parseStartConfig({}, [1], "f.json"), /f\.json: expected a JSON object/);
