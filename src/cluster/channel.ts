@@ -23,6 +23,7 @@ import { isIPv6 } from "node:net";
 import { DgramAsPromised, type SocketAsPromised } from "dgram-as-promised";
 import type { RemoteInfo } from "node:dgram";
 import type { SessionCache, SessionData } from "../tls/session-cache.js";
+import type { SessionCacheChange } from "./session-cache.js";
 import type { ClusterEvent, ClusterNode, ClusterStatus, ReplicateResult } from "./cluster-node.js";
 import { BROADCAST } from "./wire.js";
 
@@ -123,8 +124,15 @@ export class ClusterChannel {
     datagramsIn: 0, bytesIn: 0, multicastIn: 0, datagramsOut: 0, bytesOut: 0,
     unknownSource: 0, noAddress: 0, sendErrors: 0, socketErrors: 0, coreErrors: 0, turns: 0, ticks: 0,
   };
-  /** The clustered session cache for the TLS engine: writes schedule a flush (they queue messages). */
-  readonly sessions: SessionCache;
+  /**
+   * The clustered session cache for the TLS engine: writes schedule a flush
+   * (they queue messages). `onChange` reports every add/remove, local or a
+   * peer's, so a node can keep per-shard copies (the daemon's NodeSessionCache).
+   */
+  readonly sessions: SessionCache & {
+    onChange(listener: (change: SessionCacheChange) => void): void;
+    entries(): SessionData[];
+  };
   readonly now: () => number;
   private readonly addresses = new Map<number, PeerAddress>();
   private readonly known = new Set<string>();
@@ -159,6 +167,8 @@ export class ClusterChannel {
         cache.remove(id);
         this.kick();
       },
+      onChange: (listener) => cache.onChange(listener),
+      entries: () => cache.entries(),
     };
   }
 

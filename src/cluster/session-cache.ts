@@ -12,6 +12,13 @@
 // maker has died are not lost to it (cluster-node.ts, peerRestarted).
 import { checkCacheBounds, sessionKey, type SessionCache, type SessionData } from "../tls/session-cache.js";
 
+/**
+ * One change to the cache, local or from a peer: what a node's shards need to
+ * keep their synchronous copies in step (the daemon's NodeSessionCache
+ * contract, src/node/sessions.ts, has the same shape).
+ */
+export type SessionCacheChange = { type: "add"; session: SessionData } | { type: "remove"; id: Uint8Array };
+
 export interface ClusteredSessionCacheOptions {
   readonly maxEntries: number;
   readonly ttlMs: number;
@@ -41,6 +48,7 @@ export class ClusteredSessionCache implements SessionCache {
   private digestValue = 0;
   private settledValue = 0;
   readonly stats = { localAdds: 0, remoteAdds: 0, localRemoves: 0, remoteRemoves: 0, hits: 0, misses: 0 };
+  private readonly listeners: ((change: SessionCacheChange) => void)[] = [];
 
   constructor(private readonly options: ClusteredSessionCacheOptions) {
     checkCacheBounds(options);
@@ -73,12 +81,33 @@ export class ClusteredSessionCache implements SessionCache {
     this.stats.localAdds++;
     this.store(session, true);
     this.options.broadcast({ type: "sessionAdd", session });
+    this.changed({ type: "add", session });
   }
 
   remove(id: Uint8Array): void {
     this.stats.localRemoves++;
     this.drop(id);
     this.options.broadcast({ type: "sessionRemove", id });
+    this.changed({ type: "remove", id });
+  }
+
+  /**
+   * Every add and remove from now on, local (put/remove) or from a peer
+   * (added/removed), in the order applied. Not LRU evictions or TTL expiry:
+   * a copy applies its own bounds. A listener that throws is a bug of the
+   * caller; it propagates (the channel counts and logs core exceptions).
+   */
+  onChange(listener: (change: SessionCacheChange) => void): void {
+    this.listeners.push(listener);
+  }
+
+  /** Every live session (what a new copy starts from). */
+  entries(): SessionData[] {
+    return this.sessions(false);
+  }
+
+  private changed(change: SessionCacheChange): void {
+    for (const l of this.listeners) l(change);
   }
 
   /** XOR of the id hashes of the sessions held: equal digests mean (almost surely) equal caches (docs §8). */
@@ -97,12 +126,14 @@ export class ClusteredSessionCache implements SessionCache {
     if (this.expired(session) || this.tombstones.has(sessionKey(session.id))) return;
     this.stats.remoteAdds++;
     this.store(session, false);
+    this.changed({ type: "add", session });
   }
 
   /** A SESSION_REMOVE from a peer. */
   removed(id: Uint8Array): void {
     this.stats.remoteRemoves++;
     this.drop(id);
+    this.changed({ type: "remove", id });
   }
 
   /**

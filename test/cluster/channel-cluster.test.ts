@@ -70,12 +70,21 @@ test("a session put on member A is resumable from member B's cache; a removal re
   try {
     await c.waitConverged(3000);
     const a = c.get(3).run.channel;
+    // onChange (what a node's shard copies follow): local and remote adds and removes, in order.
+    const seen = new Map<number, string[]>();
+    for (const id of [1, 2, 3]) {
+      seen.set(id, []);
+      c.get(id).run.channel.sessions.onChange((ch) => seen.get(id)!.push(`${ch.type}:${(ch.type === "add" ? ch.session.id : ch.id)[0]}`));
+    }
     const s = session(0x41, a.now());
     a.sessions.put(s);
     const took = await waitFor(() => c.get(1).run.channel.sessions.get(s.id) !== undefined && c.get(2).run.channel.sessions.get(s.id) !== undefined, 1000, 1);
     assert.deepEqual(c.get(1).run.channel.sessions.get(s.id)!.masterSecret, s.masterSecret);
+    assert.deepEqual(c.get(1).run.channel.sessions.entries().map((e) => e.id[0]), [0x41]);
     c.get(2).run.channel.sessions.remove(s.id);
     await waitFor(() => c.get(1).run.channel.sessions.get(s.id) === undefined && c.get(3).run.channel.sessions.get(s.id) === undefined, 1000, 1);
+    for (const id of [1, 2, 3]) assert.deepEqual(seen.get(id), ["add:65", "remove:65"], `member ${id}'s onChange`);
+    assert.deepEqual(c.get(1).run.channel.sessions.entries(), []);
     console.log(`# session visible on both peers after ${took.toFixed(1)} ms`);
   } finally {
     await c.close();
