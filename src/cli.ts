@@ -6,8 +6,10 @@ import { join } from "node:path";
 import { selfSignedCertificate } from "./cert.js";
 import { startAdmin } from "./node/admin.js";
 import { CertificateError, type CertificateSource } from "./node/certificates.js";
-import { parseEndpoint, parseStartConfig, StartConfigError, DEFAULT_ADMIN, type RawStart, type StartConfig } from "./node/config.js";
-import { Daemon } from "./node/daemon.js";
+import { parseEndpoint, parseStartConfig, StartConfigError, DEFAULT_ADMIN, type ClusterStartConfig, type RawStart, type StartConfig } from "./node/config.js";
+import { Daemon, type DaemonOptions } from "./node/daemon.js";
+import { ChannelError } from "./cluster/channel.js";
+import { ClusterConfigError } from "./cluster/run-node.js";
 import { startDemoBackend } from "./node/demo-backend.js";
 import { createLogger } from "./node/log.js";
 import { createMetrics } from "./node/metrics.js";
@@ -35,7 +37,7 @@ commands:
             --config FILE           JSON with the same fields: listen, backend, cert, key, shards,
                                     rsaWorkers, rsaProvider, stateDir, admin, maxConnections,
                                     handshakeTimeout, idleTimeout, backendConnectTimeout, maxBuffer, drainTimeout, logLevel,
-                                    proxyProtocol (flags win);
+                                    proxyProtocol, and the cluster fields below (flags win);
                                     certificates: [{cert, key, names?}] instead of cert/key for SNI
             --shards N              worker threads running connections
             --rsa-workers N         RSA pool threads; 0 runs RSA inside the shards, no thread hop
@@ -53,6 +55,18 @@ commands:
             --proxy-protocol V      off | v1 | v2: PROXY protocol header with the client's addresses first
                                     on each backend connection (HAProxy's proxy-protocol.txt; default off)
             --log-level L           fatal|error|warn|info|debug|trace|silent (default info; JSON lines on stderr)
+          cluster (docs/cluster-protocol.md; all need --peers; file fields in parentheses):
+            --peers LIST            every member, this one included: HOST:PORT,... (ids 1, 2, ... by position)
+                                    or ID@HOST:PORT,...; without it the node runs alone (peers)
+            --node-id N             this member's id in --peers, 1..65534 (nodeId)
+            --cluster-key FILE      shared key, at least 32 bytes, raw or hex (openssl rand -hex 32) (clusterKey)
+            --cluster-id N          0..4294967295, the same on every member (default 1) (clusterId)
+            --cluster-port PORT     UDP port (default: this member's --peers entry) (clusterPort)
+            --replication R         all | k=N mirrors per bucket (default all) (replication)
+            --cluster-aggregation A on | off: batch messages per peer into datagrams (default on) (clusterAggregation)
+            --cluster-keepalive T   keepalive period (default 100ms) (clusterKeepalive)
+            --cluster-dead-after T  silence before a member is declared dead, > 3 × keepalive (default 400ms)
+                                    (clusterDeadAfter)
   status  show a running daemon's shards, bucket map, connections, counters
             --admin HOST:PORT       its admin endpoint (default 127.0.0.1:8444)
             --json                  the raw status
@@ -109,9 +123,14 @@ async function start(argv: string[]): Promise<void> {
       "max-connections": { type: "string" }, "handshake-timeout": { type: "string" }, "idle-timeout": { type: "string" },
       "backend-connect-timeout": { type: "string" }, "max-buffer": { type: "string" }, "log-level": { type: "string" }, "drain-timeout": { type: "string" },
       "proxy-protocol": { type: "string" },
+      peers: { type: "string" }, "node-id": { type: "string" }, "cluster-key": { type: "string" }, "cluster-id": { type: "string" },
+      "cluster-port": { type: "string" }, replication: { type: "string" }, "cluster-aggregation": { type: "string" },
+      "cluster-keepalive": { type: "string" }, "cluster-dead-after": { type: "string" },
+      help: { type: "boolean", short: "h" },
     },
     strict: true,
   });
+  if (values.help) return void process.stdout.write(USAGE);
   let file: unknown;
   if (values.config !== undefined) {
     let raw: string;
@@ -132,6 +151,9 @@ async function start(argv: string[]): Promise<void> {
     maxConnections: values["max-connections"], handshakeTimeout: values["handshake-timeout"], idleTimeout: values["idle-timeout"],
     backendConnectTimeout: values["backend-connect-timeout"], maxBuffer: values["max-buffer"], logLevel: values["log-level"], drainTimeout: values["drain-timeout"],
     proxyProtocol: values["proxy-protocol"],
+    peers: values.peers, nodeId: values["node-id"], clusterKey: values["cluster-key"], clusterId: values["cluster-id"],
+    clusterPort: values["cluster-port"], replication: values.replication, clusterAggregation: values["cluster-aggregation"],
+    clusterKeepalive: values["cluster-keepalive"], clusterDeadAfter: values["cluster-dead-after"],
   };
   const cfg = parseStartConfig(flags, file, values.config ?? "config");
 
@@ -159,7 +181,7 @@ async function start(argv: string[]): Promise<void> {
   const metrics = createMetrics();
   const daemon = new Daemon({
     listen: cfg.listen, backend, certificates, shards: cfg.shards, rsaWorkers: cfg.rsaWorkers, rsaProvider: cfg.rsaProvider, limits: cfg.limits, proxyProtocol: cfg.proxyProtocol,
-    logger, observe: metrics.observer,
+    logger, observe: metrics.observer, ...(cfg.cluster && { cluster: clusterOptions(cfg.cluster) }),
   });
   let at;
   try {
@@ -167,12 +189,18 @@ async function start(argv: string[]): Promise<void> {
   } catch (e) {
     await daemon.stop().catch(() => {});
     await demo?.close();
+    if (e instanceof ClusterConfigError) fail(`${cfg.cluster?.fields[e.field] ?? e.field}: ${e.message.slice(e.field.length + 2)}`);
+    if (e instanceof ChannelError) fail(`${cfg.cluster?.fields["--cluster-port"] ?? "--cluster-port"}: ${e.message}`);
     fail(`--listen ${cfg.listen.address}:${cfg.listen.port}: ${(e as Error).message}`);
   }
   const admin = cfg.admin ? await startAdmin(daemon, cfg.admin, metrics).catch((e: Error) => fail(`--admin: ${e.message}`)) : null;
   const host = at.address.includes(":") ? `[${at.address}]` : at.address;
   console.log(`sslacc: listening on ${host}:${at.port} (${plural(cfg.shards, "shard")}, ${plural(cfg.rsaWorkers, "RSA worker")}, ${cfg.rsaProvider} RSA)`);
   console.log(`sslacc: backend ${backend.address}:${backend.port}${demo ? " (built-in demo backend)" : ""}`);
+  if (cfg.cluster) {
+    const c = cfg.cluster;
+    console.log(`sslacc: cluster member ${c.nodeId} of ${c.peers.length} (cluster id ${c.clusterId}, replication ${c.replication.kind === "all" ? "all" : `k=${c.replication.k}`}, aggregation ${c.aggregation ? "on" : "off"})`);
+  }
   if (admin) {
     const base = `http://${admin.endpoint.address}:${admin.endpoint.port}`;
     console.log(`sslacc: status at ${base}/status (sslacc status --admin ${admin.endpoint.address}:${admin.endpoint.port}), Prometheus metrics at ${base}/metrics`);
@@ -207,6 +235,15 @@ async function start(argv: string[]): Promise<void> {
   });
   process.on("SIGINT", () => stop("SIGINT"));
   process.on("SIGTERM", () => stop("SIGTERM"));
+}
+
+/** The daemon's cluster options from the validated flags (docs/cluster-protocol.md §10). */
+function clusterOptions(c: ClusterStartConfig): NonNullable<DaemonOptions["cluster"]> {
+  return {
+    nodeId: c.nodeId, clusterId: c.clusterId, keyFile: c.keyFile, peers: c.peers, replication: c.replication,
+    ...(c.port !== null && { port: c.port }),
+    core: { keepaliveMs: c.keepaliveMs, deadAfterMs: c.deadAfterMs, leaseMs: c.leaseMs, aggregate: c.aggregation },
+  };
 }
 
 /** Reads the certificate files (at start and on SIGHUP); throws CertificateError naming the flag or file field. */
@@ -253,6 +290,20 @@ async function status(argv: string[]): Promise<void> {
   for (const c of s.connections.slice(0, 20)) console.log(`  #${c.id} bucket ${c.bucket} shard ${c.shard} ${c.phase} backend ${c.backend} kept ${c.keptClientBytes}/${c.keptBackendBytes} B`);
   console.log(`counters: ${Object.entries(s.counters).map(([k, v]) => `${k}=${v}`).join(" ")}`);
   console.log(`rsa: ${s.rsa.threads} threads, ${s.rsa.completed} done, ${s.rsa.queued} queued`);
+  if (s.cluster) printCluster(s.cluster);
+}
+
+/** docs/cluster-protocol.md §10.1 item 7: members, master, map, replication, drops, aggregation. */
+function printCluster(c: NonNullable<ReturnType<Daemon["status"]>["cluster"]>): void {
+  const nonzero = (o: Record<string, number>) => Object.entries(o).filter(([, v]) => v > 0).map(([k, v]) => `${k}=${v}`).join(" ") || "none";
+  console.log(`cluster: member ${c.nodeId} (epoch ${c.epoch})${c.isMaster ? " master" : ""}; master ${c.master}; map v${c.mapVersion} from ${c.mapIssuer}; owns ${c.owned} buckets; ${c.handoffs} handoffs pending`);
+  console.log(`  members: ${c.members.map((m) => `${m.id} ${m.alive ? "alive" : "dead"} ${m.buckets} buckets`).join(", ") || "none yet"}`);
+  console.log(`  replication: ${c.link.replicating} connections replicated now, ${c.inFlight} checkpoints in flight, ${c.link.awaitingAcks} awaiting acks; active ${c.active}, mirrored ${c.mirrored}; acks ${c.replication["replicated"] ?? 0}, mean ack ${c.replication["replicated"] ? ((c.replication["ackLatencyTotalMs"] ?? 0) / c.replication["replicated"]).toFixed(2) : "-"} ms, max ${c.replication["ackLatencyMaxMs"] ?? 0} ms`);
+  console.log(`  connections: ${nonzero({ replicated: c.link.replicatedConnections, unreplicated: c.link.unreplicatedConnections, notOwner: c.link.notOwner, tooLarge: c.link.checkpointTooLarge, detached: c.link.detached })}`);
+  console.log(`  sessions: ${c.sessions}`);
+  console.log(`  drops: ${nonzero(c.drops)}`);
+  const a = c.aggregation;
+  console.log(`  aggregation: ${a["messages"] ?? 0} messages in ${a["datagrams"] ?? 0} datagrams (${a["datagrams"] ? ((a["messages"] ?? 0) / a["datagrams"]).toFixed(2) : "-"} per datagram); datagrams in ${c.channel.datagramsIn}, out ${c.channel.datagramsOut}; ${nonzero({ unknownSource: c.channel.unknownSource, sendErrors: c.channel.sendErrors, socketErrors: c.channel.socketErrors, coreErrors: c.channel.coreErrors })}`);
 }
 
 const [command = "help", ...rest] = process.argv.slice(2);

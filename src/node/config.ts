@@ -8,6 +8,9 @@ import type { RsaProviderName } from "../crypto/rsa-pool.js";
 import type { Endpoint } from "./buckets.js";
 import { LOG_LEVELS, type LogLevel } from "./log.js";
 import { PROXY_PROTOCOLS, type ProxyProtocol } from "./proxy-protocol.js";
+import type { ReplicationPolicy } from "../cluster/bucket-map.js";
+import type { PeerAddress } from "../cluster/channel.js";
+import { ClusterConfigError, parsePeers, parseReplication } from "../cluster/run-node.js";
 
 export interface StartConfig {
   readonly listen: Endpoint;
@@ -25,6 +28,32 @@ export interface StartConfig {
   readonly logLevel: LogLevel;
   /** PROXY protocol header towards the backend. */
   readonly proxyProtocol: ProxyProtocol;
+  /** Cluster membership (docs/cluster-protocol.md §10); null without `--peers`: the node runs alone. */
+  readonly cluster: ClusterStartConfig | null;
+}
+
+/**
+ * The cluster flags as validated here; the key file is read (and `peers`
+ * parsed again into addresses) by startClusterNode, whose ClusterConfigError
+ * names a flag: `fields` maps it to what the user actually wrote (the flag
+ * or the file field), so the error still names the source.
+ */
+export interface ClusterStartConfig {
+  readonly nodeId: number;
+  readonly clusterId: number;
+  /** null: our own `--peers` entry's port. */
+  readonly port: number | null;
+  readonly peers: readonly PeerAddress[];
+  readonly keyFile: string;
+  readonly replication: ReplicationPolicy;
+  /** SSLACC §5.8 batching; off = one message per datagram (the paper's "norm" line). */
+  readonly aggregation: boolean;
+  readonly keepaliveMs: number;
+  readonly deadAfterMs: number;
+  /** Derived from the two above (docs §5.3: 2·keepalive < lease < deadAfter − keepalive). */
+  readonly leaseMs: number;
+  /** ClusterConfigError field (a flag name) → the flag or file field the value came from. */
+  readonly fields: Readonly<Record<string, string>>;
 }
 
 /** One certificate's files; `fields` name them in errors (flags or file fields). */
@@ -97,7 +126,8 @@ export const DEFAULT_ADMIN: Endpoint = { address: "127.0.0.1", port: 8444 };
 const FILE_FIELDS = [
   "listen", "backend", "cert", "key", "certificates", "shards", "rsaWorkers", "rsaProvider", "stateDir", "admin",
   "maxConnections", "handshakeTimeout", "idleTimeout", "backendConnectTimeout", "maxBuffer", "drainTimeout", "logLevel",
-  "proxyProtocol",
+  "proxyProtocol", "nodeId", "clusterId", "clusterPort", "peers", "clusterKey", "replication", "clusterAggregation",
+  "clusterKeepalive", "clusterDeadAfter",
 ] as const;
 type FileField = (typeof FILE_FIELDS)[number];
 
@@ -208,6 +238,7 @@ export function parseStartConfig(flags: RawStart, file: unknown, fileName = "con
       if (!(PROXY_PROTOCOLS as readonly unknown[]).includes(v)) throw new StartConfigError(n, `expected one of ${PROXY_PROTOCOLS.join(", ")}, got ${JSON.stringify(v)}`);
       return v as ProxyProtocol;
     }, "off" as ProxyProtocol),
+    cluster: clusterConfig(pick),
     limits: {
       maxConnections: get("maxConnections", "--max-connections", (n, v) => count(n, v, 1_000_000), DEFAULT_LIMITS.maxConnections),
       handshakeTimeoutMs: get("handshakeTimeout", "--handshake-timeout", (n, v) => duration(n, v, 10), DEFAULT_LIMITS.handshakeTimeoutMs),
@@ -217,6 +248,88 @@ export function parseStartConfig(flags: RawStart, file: unknown, fileName = "con
       maxBufferBytes: get("maxBuffer", "--max-buffer", (n, v) => size(n, v, MIN_BUFFER_BYTES, 64 * 1024 * 1024), DEFAULT_LIMITS.maxBufferBytes),
     },
   };
+}
+
+/** Cluster flags (file fields in camelCase) in the order they are checked. */
+const CLUSTER_FIELDS: readonly [FileField, string][] = [
+  ["nodeId", "--node-id"], ["clusterId", "--cluster-id"], ["clusterPort", "--cluster-port"], ["clusterKey", "--cluster-key"],
+  ["replication", "--replication"], ["clusterAggregation", "--cluster-aggregation"], ["clusterKeepalive", "--cluster-keepalive"],
+  ["clusterDeadAfter", "--cluster-dead-after"],
+];
+
+type PickField = (k: FileField, flag: string) => { name: string; v: unknown } | undefined;
+
+/**
+ * `--peers` turns the cluster on; every other cluster flag without it is a
+ * mistake (named), not silently ignored. Syntax is checked here by the
+ * cluster's own parsers (one rule for the daemon and startClusterNode);
+ * a ClusterConfigError is re-raised under the name the user wrote.
+ */
+function clusterConfig(pick: PickField): ClusterStartConfig | null {
+  const peersAt = pick("peers", "--peers");
+  const given = CLUSTER_FIELDS.map(([k, flag]) => ({ k, at: pick(k, flag) }));
+  if (!peersAt) {
+    const stray = given.find((g) => g.at !== undefined);
+    if (stray) throw new StartConfigError(stray.at!.name, "is a cluster setting and needs --peers (peers in the file)");
+    return null;
+  }
+  const at = (k: FileField) => given.find((g) => g.k === k)!.at;
+  const fields: Record<string, string> = { "--peers": peersAt.name };
+  for (const [k, flag] of CLUSTER_FIELDS) fields[flag] = at(k)?.name ?? flag;
+  const named = <T>(f: () => T): T => {
+    try {
+      return f();
+    } catch (e) {
+      if (e instanceof ClusterConfigError) throw new StartConfigError(fields[e.field] ?? e.field, e.message.slice(e.field.length + 2));
+      throw e;
+    }
+  };
+  const peers = named(() => parsePeers(text(peersAt.name, peersAt.v)));
+  const nodeAt = at("nodeId");
+  if (!nodeAt) throw new StartConfigError("--node-id", "required with --peers (this member's id in the list)");
+  const nodeId = count(nodeAt.name, nodeAt.v, 0xfffe);
+  if (!peers.some((p) => p.id === nodeId)) {
+    throw new StartConfigError(nodeAt.name, `${nodeId} is not in ${peersAt.name} (ids ${peers.map((p) => p.id).join(", ")}; HOST:PORT entries are numbered from 1)`);
+  }
+  if (peers.length < 2) throw new StartConfigError(peersAt.name, "names no member but this one");
+  const keyAt = at("clusterKey");
+  if (!keyAt) throw new StartConfigError("--cluster-key", "required with --peers (a file of at least 32 bytes, e.g. openssl rand -hex 32 > FILE)");
+  const idAt = at("clusterId");
+  const portAt = at("clusterPort");
+  const replAt = at("replication");
+  const aggAt = at("clusterAggregation");
+  const kaAt = at("clusterKeepalive");
+  const deadAt = at("clusterDeadAfter");
+  const keepaliveMs = kaAt ? duration(kaAt.name, kaAt.v, 5, 10_000) : 100;
+  const deadAfterMs = deadAt ? duration(deadAt.name, deadAt.v, 20, 60_000) : 400;
+  // docs §5.3: a lease strictly between 2·keepalive and deadAfter − keepalive; the midpoint (250 for the defaults).
+  if (!(deadAfterMs - keepaliveMs - 2 * keepaliveMs >= 2)) {
+    throw new StartConfigError(deadAt?.name ?? kaAt!.name, `dead-after (${deadAfterMs} ms) must exceed 3 × keepalive (${keepaliveMs} ms) so a lease fits between them (docs/cluster-protocol.md §5.3)`);
+  }
+  const leaseMs = Math.floor((2 * keepaliveMs + deadAfterMs - keepaliveMs) / 2);
+  const replication = replAt ? named(() => parseReplication(text(replAt.name, replAt.v))) : ({ kind: "all" } as ReplicationPolicy);
+  if (replication.kind === "k" && replication.k >= peers.length) {
+    throw new StartConfigError(replAt!.name, `k=${replication.k} needs more than ${replication.k} members; ${peers.length} configured (use all)`);
+  }
+  return {
+    nodeId,
+    clusterId: idAt ? count(idAt.name, idAt.v, 0xffffffff, 0) : 1,
+    port: portAt ? count(portAt.name, portAt.v, 65535) : null,
+    peers,
+    keyFile: text(keyAt.name, keyAt.v),
+    replication,
+    aggregation: aggAt ? onOff(aggAt.name, aggAt.v) : true,
+    keepaliveMs,
+    deadAfterMs,
+    leaseMs,
+    fields,
+  };
+}
+
+function onOff(field: string, v: unknown): boolean {
+  if (v === "on" || v === true) return true;
+  if (v === "off" || v === false) return false;
+  throw new StartConfigError(field, `expected on or off, got ${JSON.stringify(v)}`);
 }
 
 /**

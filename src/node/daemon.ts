@@ -17,6 +17,8 @@ import { Worker } from "node:worker_threads";
 import { RsaPool, type RsaPoolStats, type RsaProviderName } from "../crypto/rsa-pool.js";
 import { decodeRelayCheckpoint, encodeRelaySnapshot, foldRelay, type RelaySnapshot } from "../relay/checkpoint.js";
 import { BucketMap, bucketOf, SourcePorts, type Endpoint } from "./buckets.js";
+import type { ClusterNodeConfig } from "../cluster/run-node.js";
+import { ClusterLink } from "./cluster-link.js";
 import { prepareCertificates, type CertificateSource, type PreparedCertificates } from "./certificates.js";
 import { DEFAULT_LIMITS, type Limits } from "./config.js";
 import type { CertificateGeneration, ShardInit, ShardItem, ToMain, ToMainConn, ToShard, ToShardTurn } from "./messages.js";
@@ -48,6 +50,12 @@ export interface DaemonOptions {
   readonly logger?: DaemonLogger;
   /** Latency observations for /metrics (src/node/metrics.ts). */
   readonly observe?: DaemonObserver;
+  /**
+   * Cluster membership (docs/cluster-protocol.md §10.1), started in `start`
+   * before the listener; absent: the node runs alone. The daemon sets the
+   * fold, the log and the event handler.
+   */
+  readonly cluster?: Omit<ClusterNodeConfig, "channel"> & { readonly channel?: Omit<NonNullable<ClusterNodeConfig["channel"]>, "log" | "onEvents"> };
 }
 
 type LogFn = (fields: Record<string, unknown>, msg: string) => void;
@@ -210,6 +218,7 @@ export class Daemon extends EventEmitter {
   private draining = false;
   private address: Endpoint | null = null;
   private turnScheduled = false;
+  private cluster: ClusterLink | null = null;
 
   constructor(private readonly opts: DaemonOptions) {
     super();
@@ -243,6 +252,7 @@ export class Daemon extends EventEmitter {
       s.worker.once("message", () => resolve());
       s.worker.once("error", reject);
     })));
+    if (this.opts.cluster) await this.startCluster(this.opts.cluster);
     await new Promise<void>((resolve, reject) => {
       this.server.once("error", reject);
       // HAProxy's default backlog is maxconn (nginx: 511, Node: 511): with
@@ -272,6 +282,8 @@ export class Daemon extends EventEmitter {
    */
   async drain(deadlineMs: number): Promise<number> {
     this.draining = true;
+    // LEAVE first, so the master reassigns our buckets at once (docs/cluster-protocol.md §10.1 item 8).
+    await this.cluster?.close();
     this.server.close();
     const until = Date.now() + deadlineMs;
     while (this.conns.size > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
@@ -288,6 +300,7 @@ export class Daemon extends EventEmitter {
   async stop(): Promise<void> {
     this.stopping = true;
     if (this.sweeper) clearInterval(this.sweeper);
+    await this.cluster?.close();
     await new Promise<void>((r) => {
       this.server.close(() => r());
       for (const c of this.conns.values()) {
@@ -297,6 +310,33 @@ export class Daemon extends EventEmitter {
     });
     await Promise.all(this.slots.map((s) => s.worker.terminate()));
     await Promise.all([...this.gens.values()].filter((g) => !g.poolClosed).map((g) => g.pool?.close()));
+  }
+
+  // --- cluster ---------------------------------------------------------------------------
+
+  private async startCluster(cfg: NonNullable<DaemonOptions["cluster"]>): Promise<void> {
+    this.cluster = await ClusterLink.start(cfg, {
+      stored: (conn, seq, epoch) => {
+        const c = this.conns.get(conn);
+        // A restore since (epoch moved): the new relay started from the stored snapshot and asks anew.
+        if (c && c.epoch === epoch) this.send(c, { t: "stored", conn, seq });
+      },
+      refused: (conn, reason) => {
+        const c = this.conns.get(conn);
+        if (!c) return;
+        this.log("warn", { conn, bucket: c.bucket, reason }, "cluster refused the connection's checkpoint; closing it");
+        this.close(c);
+      },
+      local: (conn) => {
+        const c = this.conns.get(conn);
+        if (c) this.send(c, { t: "local", conn });
+      },
+    }, (level, msg, fields) => this.log(level, fields ?? {}, msg));
+  }
+
+  /** Simulates this member's crash for tests: the cluster falls silent (no LEAVE). */
+  async silenceCluster(): Promise<void> {
+    await this.cluster?.close({ leave: false });
   }
 
   // --- certificates ----------------------------------------------------------------------
@@ -394,7 +434,8 @@ export class Daemon extends EventEmitter {
     this.counters.restoredConnections++;
     c.epoch++;
     const snapshot = c.snapshot ? encodeRelaySnapshot(c.snapshot) : null;
-    this.send(c, { t: "restore", conn: c.id, gen: c.gen, snapshot }, snapshot ? [snapshot.buffer as ArrayBuffer] : []);
+    const replicated = this.cluster?.isReplicated(c.id) === true;
+    this.send(c, { t: "restore", conn: c.id, gen: c.gen, snapshot, ...(replicated && { replicated: true as const }) }, snapshot ? [snapshot.buffer as ArrayBuffer] : []);
     if (c.backendState === "connected") this.send(c, { t: "backend-connected", conn: c.id });
     if (c.backendState === "failed") this.send(c, { t: "backend-failed", conn: c.id, reason: c.backendError ?? "failed" });
     for (const k of c.clientIn) this.sendData(c, "client", k);
@@ -518,6 +559,10 @@ export class Daemon extends EventEmitter {
           c.inputAt = -1;
         }
         this.emit("checkpoint", { conn: c.id, shard: slot.index, seq: it.seq, phase: c.phase, snapshot: c.snapshot } satisfies CheckpointInfo);
+        // Law 1 across members: a replicated connection's relay gets "stored" on the mirrors' ack.
+        // Folded locally first all the same: a shard restored meanwhile starts from it (its kernel
+        // sockets are only here, so no other member could serve it anyway).
+        this.cluster?.checkpoint(c.id, c.epoch, it.seq, it.bytes);
         return;
       }
       case "client": {
@@ -631,7 +676,8 @@ export class Daemon extends EventEmitter {
     this.conns.set(c.id, c);
     this.current.conns++;
     this.current.handshaking++;
-    this.send(c, { t: "open", conn: c.id, gen: c.gen });
+    const replicated = this.cluster?.accept(c.id, c.bucket) === true;
+    this.send(c, { t: "open", conn: c.id, gen: c.gen, ...(replicated && { replicated: true as const }) });
     s.on("data", (d: Buffer) => {
       const k = { offset: c.clientInEnd, data: d };
       c.clientInEnd += d.length;
@@ -659,6 +705,7 @@ export class Daemon extends EventEmitter {
     c.backend?.destroy();
     // SSLACC §4.10: the state is destroyed on the store with the connection.
     this.send(c, { t: "drop", conn: c.id });
+    this.cluster?.connectionClosed(c.id);
     const g = this.gens.get(c.gen);
     if (g) {
       g.conns--;
@@ -867,6 +914,11 @@ export class Daemon extends EventEmitter {
     for (const s of this.slots) this.postTo(s, { t: "die-at", phase, how, when }, []);
   }
 
+  /** The cluster member's status (docs/cluster-protocol.md §10.1 item 7); null when the node runs alone. */
+  clusterStatus() {
+    return this.cluster?.status() ?? null;
+  }
+
   status() {
     return {
       listen: this.address,
@@ -887,6 +939,7 @@ export class Daemon extends EventEmitter {
       limits: this.limits,
       rsa: this.current.pool?.stats() ?? NO_POOL_STATS,
       certificates: { generation: this.current.gen, served: this.current.prepared.summary, generationsInUse: [...this.gens.keys()] },
+      cluster: this.clusterStatus(),
     };
   }
 }

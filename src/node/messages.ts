@@ -50,9 +50,18 @@ export interface ShardInit {
 }
 
 export type ToShard =
-  | { readonly t: "open"; readonly conn: number; readonly gen: number }
+  /**
+   * `replicated`: the cluster replicates this connection (its bucket is this
+   * member's, docs/cluster-protocol.md §10.1): a checkpoint counts as stored
+   * only on a "stored" message, not once posted.
+   */
+  | { readonly t: "open"; readonly conn: number; readonly gen: number; readonly replicated?: true }
   /** Take over a connection from the store; null: no checkpoint stored yet, start afresh. */
-  | { readonly t: "restore"; readonly conn: number; readonly gen: number; readonly snapshot: Uint8Array | null }
+  | { readonly t: "restore"; readonly conn: number; readonly gen: number; readonly snapshot: Uint8Array | null; readonly replicated?: true }
+  /** A replicated connection's checkpoints up to `seq` are acknowledged by its mirrors (law 1: release what waited). */
+  | { readonly t: "stored"; readonly conn: number; readonly seq: number }
+  /** The connection is no longer replicated (the cluster channel closed): everything posted counts as stored, as on one node. */
+  | { readonly t: "local"; readonly conn: number }
   /** A new certificate generation (SIGHUP); new connections will name it. */
   | { readonly t: "certificates"; readonly generation: CertificateGeneration }
   /** No connection uses this generation any more. */

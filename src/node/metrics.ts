@@ -17,6 +17,42 @@ export interface Metrics {
 }
 
 /** A counter whose value is read from `read()` at scrape time (per label set). */
+type ClusterStatusOf = () => ReturnType<Daemon["clusterStatus"]>;
+
+/** docs/cluster-protocol.md §10.1 item 7: membership, map, replication, drops, aggregation (nothing when alone). */
+function clusterMetrics(registry: Registry, st: ClusterStatusOf): void {
+  const gauge = (name: string, help: string, labelNames: string[], read: (s: NonNullable<ReturnType<ClusterStatusOf>>) => [Record<string, string>, number][]) =>
+    new Gauge({
+      name, help, labelNames, registers: [registry],
+      collect() {
+        this.reset();
+        const s = st();
+        if (s) for (const [labels, v] of read(s)) this.set(labels, v);
+      },
+    });
+  const counter = (name: string, help: string, labelNames: string[], read: (s: NonNullable<ReturnType<ClusterStatusOf>>) => [Record<string, string>, number][]) =>
+    mirroredCounter(registry, name, help, labelNames, () => {
+      const s = st();
+      return s ? read(s) : [];
+    });
+  gauge("sslacc_cluster_members_alive", "Members of the bucket map heard from within the death timeout (this one included).", [], (s) => [[{}, s.members.filter((m) => m.alive).length]]);
+  gauge("sslacc_cluster_is_master", "1 if this member is the master.", [], (s) => [[{}, s.isMaster ? 1 : 0]]);
+  gauge("sslacc_cluster_map_version", "Version of the bucket map this member acts on.", [], (s) => [[{}, s.mapVersion]]);
+  gauge("sslacc_cluster_buckets", "Buckets per member in the current map.", ["member"], (s) => s.members.map((m) => [{ member: String(m.id) }, m.buckets]));
+  gauge("sslacc_cluster_buckets_owned", "Buckets this member acts for now (map, lease and handoffs permitting).", [], (s) => [[{}, s.owned]]);
+  gauge("sslacc_cluster_checkpoints_in_flight", "Checkpoints sent and not yet acknowledged by every required mirror.", [], (s) => [[{}, s.inFlight]]);
+  gauge("sslacc_cluster_connections", "Replicated connections: active (our buckets), mirrored (others').", ["table"], (s) => [[{ table: "active" }, s.active], [{ table: "mirror" }, s.mirrored]]);
+  gauge("sslacc_cluster_sessions", "Sessions in the clustered cache.", [], (s) => [[{}, s.sessions]]);
+  counter("sslacc_cluster_drops_total", "Cluster datagrams dropped, by reason (forged, replayed, foreign, truncated, ...).", ["reason"], (s) => Object.entries(s.drops).map(([reason, v]) => [{ reason }, v]));
+  counter("sslacc_cluster_datagrams_total", "Cluster datagrams received and sent.", ["direction"], (s) => [[{ direction: "in" }, s.channel.datagramsIn], [{ direction: "out" }, s.channel.datagramsOut]]);
+  counter("sslacc_cluster_messages_total", "Cluster messages put into datagrams (aggregation: messages / datagrams sent).", [], (s) => [[{}, s.aggregation["messages"] ?? 0]]);
+  counter("sslacc_cluster_checkpoints_replicated_total", "Relay checkpoints acknowledged by their mirrors.", [], (s) => [[{}, s.replication["replicated"] ?? 0]]);
+  counter("sslacc_cluster_connections_total", "Connections by how the cluster took them: replicated, unreplicated (another member's bucket), refused (not_owner or too large: closed), detached (bucket lost).", ["kind"], (s) => [
+    [{ kind: "replicated" }, s.link.replicatedConnections], [{ kind: "unreplicated" }, s.link.unreplicatedConnections],
+    [{ kind: "not_owner" }, s.link.notOwner], [{ kind: "too_large" }, s.link.checkpointTooLarge], [{ kind: "detached" }, s.link.detached],
+  ]);
+}
+
 function mirroredCounter(registry: Registry, name: string, help: string, labelNames: string[], read: () => [Record<string, string>, number][]): void {
   new Counter({
     name, help, labelNames, registers: [registry],
@@ -76,6 +112,7 @@ export function createMetrics(): Metrics {
       this.set(d?.rsaStats().queued ?? 0);
     },
   });
+  clusterMetrics(registry, () => d?.clusterStatus() ?? null);
   // Buckets: a stored checkpoint is one thread hop (~0.1 ms) plus the
   // shard's work; an RSA-2048 operation ~0.25 ms (native) to ~2 ms (WASM)
   // plus queueing under load.

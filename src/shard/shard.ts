@@ -17,6 +17,10 @@
 // turn's batches go in one postMessage, so a shard that dies before it has
 // lost every output of the turn, as if it had died before the turn began
 // (the main thread still keeps that input and replays it).
+// A connection the cluster replicates (open/restore with `replicated`) is
+// the exception to the first point: its checkpoints are stored when its
+// mirrors acknowledge them, so `relay.stored(seq)` waits for the main
+// thread's "stored" message (docs/cluster-protocol.md §10.1 item 4).
 // The relay itself knows nothing of this (clustered TCP acknowledges later).
 import { randomBytes } from "node:crypto";
 import { parentPort, workerData } from "node:worker_threads";
@@ -52,6 +56,8 @@ class Shard {
   private readonly keys = new Map<number, Readonly<Record<string, RsaPrivateKey>>>();
   /** rsaInShard: the generation of each connection (its keys). */
   private readonly gens = new Map<number, number>();
+  /** Connections whose checkpoints are stored only on "stored" (replicated by the cluster). */
+  private readonly replicated = new Set<number>();
   private readonly provider: CryptoProvider;
   // Per shard; a clustered cache is later work (docs/daemon.md).
   private readonly sessions = new MemorySessionCache({ maxEntries: 20_000, ttlMs: 2 * 3600_000, now: () => Date.now() });
@@ -109,8 +115,7 @@ class Shard {
       this.dispatch(m);
     } catch (e) {
       if (e instanceof DieForTest) throw e;
-      this.relays.delete(m.conn);
-      this.gens.delete(m.conn);
+      this.forget(m.conn);
       this.out.push({ t: "conn-error", conn: m.conn, message: e instanceof Error ? e.message : String(e) });
     }
   }
@@ -125,12 +130,13 @@ class Shard {
         : Relay.restore(config, this.deps(), decodeRelaySnapshot(m.snapshot), this.opts());
       this.relays.set(m.conn, relay);
       this.gens.set(m.conn, m.gen);
+      if (m.replicated) this.replicated.add(m.conn);
       this.flush(m.conn, relay);
       return;
     }
     const relay = this.relays.get(m.conn);
     if (!relay) {
-      if (m.t === "drop" || m.t === "rsa-done") return; // already gone / stale
+      if (m.t === "drop" || m.t === "rsa-done" || m.t === "stored" || m.t === "local") return; // already gone / stale
       throw ShardErrors.unknownConnection(m.conn, m.t);
     }
     switch (m.t) {
@@ -141,19 +147,30 @@ class Shard {
       case "backend-connected": relay.backendConnectedEvent(); break;
       case "backend-failed": relay.backendFailedEvent(`backend: ${m.reason}`); break;
       case "rsa-done": relay.rsaDone(m.id, m.premaster); break;
+      case "stored": relay.stored(m.seq); break;
+      case "local":
+        this.replicated.delete(m.conn);
+        relay.stored(relay.lastSeq);
+        break;
       case "drop":
-        this.relays.delete(m.conn);
-        this.gens.delete(m.conn);
+        this.forget(m.conn);
         return;
       default: exhaustive(m);
     }
     this.flush(m.conn, relay);
   }
 
+  private forget(conn: number): void {
+    this.relays.delete(conn);
+    this.gens.delete(conn);
+    this.replicated.delete(conn);
+  }
+
   /** Drains the relay into one batch, acknowledging as the kernel transport allows (see the header). */
   private flush(conn: number, relay: Relay): void {
     const items: ShardItem[] = [];
     const transfer = this.outTransfer;
+    const local = !this.replicated.has(conn);
     let dying: "before-post" | "after-post" | null = null;
     const own = (b: Uint8Array): Uint8Array => {
       // Transfer only whole buffers; a view of a bigger one is copied first.
@@ -169,7 +186,7 @@ class Shard {
           case "checkpoint":
             if (this.dieAt && o.checkpoint.handshake?.phase === this.dieAt.phase) dying = this.dieAt.when;
             items.push({ k: "checkpoint", seq: o.seq, bytes: own(encodeRelayCheckpoint(o.checkpoint)) });
-            relay.stored(o.seq);
+            if (local) relay.stored(o.seq);
             break;
           case "client":
             items.push({ k: "client", offset: o.offset, data: own(o.data) });

@@ -1,0 +1,201 @@
+// The daemon's side of the cluster (docs/cluster-protocol.md §10.1): the one
+// ClusterNode of this process, in the main thread (never one per shard), and
+// the bookkeeping between relay checkpoints and the cluster's acknowledgements.
+//
+//   accept ──owns(bucket)?──> replicated connection, or served as on one node
+//   shard checkpoint (delta) ──replicate(cid, bucket)──> rid ─┐  mirrors ack
+//   "replicated" event (rid) <────────────────────────────────┘
+//        └─> hooks.stored(conn, seq): the shard's relay releases what waited (law 1)
+//   not_owner / too large ──> hooks.refused: the daemon closes the connection (counted)
+//   bucketLost, close() ──> hooks.local: the connection is served on, unreplicated
+//
+// Kernel-socket transport: a member serves every connection that reaches it;
+// `owns(bucket)` decides only whether it replicates it (§10.1 item 3). A dead
+// member's kernel sockets die with it, so what a survivor gains from the
+// replicated state is nothing yet (the clustered-TCP transport will restore
+// from it); its clients resume their sessions elsewhere (the clustered cache).
+import { performance } from "node:perf_hooks";
+import type { ClusterEvent, ReplicateResult } from "../cluster/cluster-node.js";
+import type { FoldState } from "../cluster/replication.js";
+import { startClusterNode, type ClusterNodeConfig, type RunningClusterNode } from "../cluster/run-node.js";
+import type { ChannelLog } from "../cluster/channel.js";
+import { decodeRelayCheckpoint, decodeRelaySnapshot, encodeRelaySnapshot, foldRelay } from "../relay/checkpoint.js";
+
+/** What the daemon does on the link's behalf (it owns the connections and the shard ports). */
+export interface ClusterLinkHooks {
+  /** Checkpoints of `conn` up to `seq` are replicated; `epoch` is the connection's restore count when it was sent. */
+  stored(conn: number, seq: number, epoch: number): void;
+  /** The cluster refused a checkpoint: stop serving the connection. */
+  refused(conn: number, reason: Exclude<ReplicateResult, { ok: true }>["reason"]): void;
+  /** Stop replicating the connection; it goes on as on one node. */
+  local(conn: number): void;
+}
+
+export interface ClusterLinkCounters {
+  /** Connections accepted in a bucket this member owned: replicated. */
+  replicatedConnections: number;
+  /** Accepted in a bucket another member owns (or none does): served unreplicated. */
+  unreplicatedConnections: number;
+  checkpointsReplicated: number;
+  /** Refused by the cluster, by reason; the connection was closed. */
+  notOwner: number;
+  checkpointTooLarge: number;
+  /** Replicated connections switched to unreplicated (their bucket was lost, or the channel closed). */
+  detached: number;
+  mapsAdopted: number;
+  bucketsAcquired: number;
+  bucketsLost: number;
+  expelled: number;
+}
+
+/** The relay's fold (src/relay/checkpoint.ts) over encoded bytes: mirrors hold whole snapshots (docs §7.2). */
+export const foldRelayBytes: FoldState = (prev, delta) =>
+  encodeRelaySnapshot(foldRelay(prev === undefined ? undefined : decodeRelaySnapshot(prev), decodeRelayCheckpoint(delta)));
+
+/** Cluster connection ids: the member's id above 37 bits of a per-incarnation counter (docs §7: ids are global). */
+const CONN_BITS = 2 ** 37;
+
+interface Pending {
+  readonly conn: number;
+  readonly seq: number;
+  readonly epoch: number;
+}
+
+export class ClusterLink {
+  readonly counters: ClusterLinkCounters = {
+    replicatedConnections: 0, unreplicatedConnections: 0, checkpointsReplicated: 0, notOwner: 0, checkpointTooLarge: 0,
+    detached: 0, mapsAdopted: 0, bucketsAcquired: 0, bucketsLost: 0, expelled: 0,
+  };
+  /** Replicated connections (daemon ids) → bucket. */
+  private readonly conns = new Map<number, number>();
+  /** rid → the checkpoint it carries. */
+  private readonly pending = new Map<number, Pending>();
+  private readonly idBase: number;
+  private readonly idOffset: number;
+  private closed = false;
+
+  private constructor(
+    readonly running: RunningClusterNode,
+    private readonly hooks: ClusterLinkHooks,
+  ) {
+    this.idBase = running.node.nodeId * CONN_BITS;
+    // A restarted member numbers its connections from 1 again; starting the counter at the time in µs
+    // keeps its ids apart from its previous incarnation's (still in mirrors) unless that one opened
+    // more than 1,000 connections per ms since.
+    this.idOffset = Math.floor(performance.timeOrigin * 1000) % CONN_BITS;
+  }
+
+  /** Starts the member (binds its UDP socket, sends JOIN). Throws ClusterConfigError naming a flag. */
+  static async start(cfg: ClusterNodeConfig, hooks: ClusterLinkHooks, log: ChannelLog): Promise<ClusterLink> {
+    let link: ClusterLink | undefined;
+    const running = await startClusterNode({
+      ...cfg,
+      core: { ...cfg.core, fold: foldRelayBytes },
+      channel: { ...cfg.channel, log, onEvents: (events) => link?.events(events) },
+    });
+    link = new ClusterLink(running, hooks);
+    return link;
+  }
+
+  private cid(conn: number): number {
+    return this.idBase + ((this.idOffset + conn) % CONN_BITS);
+  }
+
+  /** A new connection: replicated iff this member owns its bucket now. */
+  accept(conn: number, bucket: number): boolean {
+    if (!this.closed && this.running.channel.owns(bucket)) {
+      this.conns.set(conn, bucket);
+      this.counters.replicatedConnections++;
+      return true;
+    }
+    this.counters.unreplicatedConnections++;
+    return false;
+  }
+
+  isReplicated(conn: number): boolean {
+    return this.conns.has(conn);
+  }
+
+  /** A relay checkpoint (delta encoding) of a replicated connection. False: refused (hooks.refused was called). */
+  checkpoint(conn: number, epoch: number, seq: number, bytes: Uint8Array): boolean {
+    const bucket = this.conns.get(conn);
+    if (bucket === undefined) return true;
+    const r = this.running.channel.replicate(this.cid(conn), bucket, bytes);
+    if (r.ok) {
+      this.counters.checkpointsReplicated++;
+      this.pending.set(r.rid, { conn, seq, epoch });
+      return true;
+    }
+    if (r.reason === "checkpoint_too_large") this.counters.checkpointTooLarge++;
+    else this.counters.notOwner++;
+    this.conns.delete(conn);
+    this.hooks.refused(conn, r.reason);
+    return false;
+  }
+
+  /** The connection is gone: mirrors forget it. */
+  connectionClosed(conn: number): void {
+    if (!this.conns.delete(conn)) return;
+    if (!this.closed) this.running.channel.closeConnection(this.cid(conn));
+  }
+
+  private events(events: ClusterEvent[]): void {
+    for (const e of events) {
+      switch (e.kind) {
+        case "replicated": {
+          const p = this.pending.get(e.rid);
+          if (!p) break;
+          this.pending.delete(e.rid);
+          if (this.conns.has(p.conn)) this.hooks.stored(p.conn, p.seq, p.epoch);
+          break;
+        }
+        case "bucketAcquired":
+          // Mirrored connections of a dead or departing member: with kernel sockets there is nothing to
+          // re-instantiate (the sockets died with it); the clustered-TCP transport will restore them here.
+          this.counters.bucketsAcquired++;
+          break;
+        case "bucketLost":
+          this.counters.bucketsLost++;
+          for (const [conn, bucket] of this.conns) if (bucket === e.bucket) this.detach(conn);
+          break;
+        case "mapAdopted":
+          this.counters.mapsAdopted++;
+          break;
+        case "expelled":
+          // docs §5.5: the member dropped its tables and rejoins; our connections' state is nowhere else now.
+          this.counters.expelled++;
+          for (const conn of [...this.conns.keys()]) this.detach(conn);
+          break;
+        default:
+          exhaustive(e);
+      }
+    }
+  }
+
+  private detach(conn: number): void {
+    this.conns.delete(conn);
+    this.counters.detached++;
+    this.hooks.local(conn);
+  }
+
+  /**
+   * SIGTERM / stop: every replicated connection goes on unreplicated (nobody
+   * can take a kernel socket over, and a drain lets them finish), then LEAVE
+   * so the master reassigns our buckets at once (§10.1 item 8).
+   */
+  async close(opts?: { leave?: boolean }): Promise<void> {
+    if (this.closed) return;
+    for (const conn of [...this.conns.keys()]) this.detach(conn);
+    this.closed = true;
+    this.pending.clear();
+    await this.running.close(opts);
+  }
+
+  status() {
+    return { ...this.running.channel.status(), link: { ...this.counters, replicating: this.conns.size, awaitingAcks: this.pending.size } };
+  }
+}
+
+function exhaustive(x: never): never {
+  throw new Error(`cluster link bug: unhandled ${JSON.stringify(x)}`);
+}
