@@ -1,0 +1,121 @@
+// The issue's multi-process proof (docs/cluster-protocol.md §10.3): real
+// `sslacc start` processes on loopback, default cluster timers (keepalive
+// 100 ms, dead after 400 ms). Under a bounded handshake load of Node `tls`
+// clients spread over the members, a member and then (5 members) the master
+// are SIGKILLed: new connections on the survivors keep succeeding, and a
+// survivor's `status` shows the dead member's buckets reassigned within 1 s.
+// A forged datagram sent to a running member shows in its drop counters.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { createSocket } from "node:dgram";
+import { converged, handshakeLoad, startCluster, waitFor, type ClusterFixture, type HandshakeResult } from "./cluster-helpers.js";
+
+async function views(f: ClusterFixture, ids: readonly number[]) {
+  return Promise.all(ids.map(async (id) => (await f.nodes[id - 1]!.status()).cluster!));
+}
+
+/** Time from `killedAt` until a survivor's status shows the map without `dead` (every bucket on a live member). */
+async function reassignedAfter(f: ClusterFixture, survivor: number, dead: number, killedAt: number): Promise<number> {
+  let seenAt = 0;
+  await waitFor(async () => {
+    const c = (await f.nodes[survivor - 1]!.status()).cluster!;
+    const total = c.members.reduce((s, m) => s + (m.id === dead ? 0 : m.buckets), 0);
+    if (total !== 1024 || c.members.some((m) => m.id === dead && m.buckets > 0)) return false;
+    seenAt = performance.now();
+    return true;
+  }, 5000, 10);
+  return seenAt - killedAt;
+}
+
+function summary(rs: HandshakeResult[], from: number, ids: readonly number[]) {
+  const after = rs.filter((r) => r.startedAt >= from && ids.includes(r.node));
+  return { total: after.length, failed: after.filter((r) => !r.ok) };
+}
+
+test("3 sslacc nodes: formed, a forged datagram counted, SIGKILL of a member under handshake load: survivors serve on, buckets reassigned < 1 s", async () => {
+  const f = await startCluster(3);
+  try {
+    const formedIn = await waitFor(async () => converged(await views(f, [1, 2, 3])), 5000);
+    const before = await views(f, [1, 2, 3]);
+    assert.equal(before[0]!.master, 1, "lowest id is master");
+    console.log(`# 3 nodes formed in ${formedIn.toFixed(0)} ms after the last printed its address; buckets ${before[0]!.members.map((m) => `${m.id}:${m.buckets}`).join(" ")}`);
+
+    // Security at the daemon: a datagram with a well-formed header and a forged tag, and a truncated one.
+    const forged = Buffer.alloc(36 + 16);
+    forged[0] = 1; // version
+    forged[1] = 1; // batch
+    forged.writeUInt32BE(1, 4); // our cluster id
+    forged.writeUInt16BE(2, 8); // "from member 2"
+    forged.writeUInt16BE(1, 10); // to member 1
+    forged.writeUIntBE(Date.now(), 14, 6); // epoch (u64, low 48 bits)
+    forged.writeUIntBE(1, 30, 4); // sequence
+    const sock = createSocket("udp4");
+    const dropsBefore = before[0]!.drops;
+    await new Promise<void>((r) => sock.send(forged, f.clusterPorts[0]!, "127.0.0.1", () => r()));
+    await new Promise<void>((r) => sock.send(forged.subarray(0, 20), f.clusterPorts[0]!, "127.0.0.1", () => r()));
+    sock.close();
+    await waitFor(async () => {
+      const d = (await f.nodes[0]!.status()).cluster!.drops;
+      return d.bad_mac === dropsBefore.bad_mac + 1 && d.truncated === dropsBefore.truncated + 1;
+    }, 2000);
+    const afterForge = (await f.nodes[0]!.status()).cluster!;
+    assert.ok(afterForge.channel.unknownSource >= 2, "from no configured peer's address");
+    assert.equal(afterForge.mapVersion, before[0]!.mapVersion, "nothing believed");
+
+    // Handshake load on all three, then member 3 dies.
+    let dead = 0;
+    const load = handshakeLoad(f.nodes, 2, (id) => id === dead);
+    await new Promise((r) => setTimeout(r, 1500));
+    const replicatedBefore = (await views(f, [1, 2, 3])).map((c) => c.link.replicatedConnections);
+    dead = 3;
+    const killedAt = performance.now();
+    await f.nodes[2]!.kill9();
+    const took = await reassignedAfter(f, 1, 3, killedAt);
+    await new Promise((r) => setTimeout(r, 1000));
+    const results = await load.stop();
+    const after = summary(results, killedAt, [1, 2]);
+    const sts = await views(f, [1, 2]);
+    const refused = sts.reduce((s, c) => s + c.link.notOwner + c.link.checkpointTooLarge, 0);
+    console.log(`# member 3 SIGKILLed: reassigned in ${took.toFixed(0)} ms (node 1's status); handshakes before the kill ${results.filter((r) => r.startedAt < killedAt).length} (replicated per node ${replicatedBefore.join("/")}), after on survivors ${after.total}, failed ${after.failed.length}`);
+    assert.ok(took < 1000, `reassigned in ${took.toFixed(0)} ms`);
+    assert.ok(replicatedBefore.every((n) => n > 0), "each member replicated the connections of its own buckets");
+    assert.ok(after.total >= 10, `some load after the kill (${after.total})`);
+    assert.deepEqual(after.failed, [], "every handshake started on a survivor after the kill succeeded");
+    assert.equal(refused, 0, "no connection refused by the cluster");
+    assert.ok(converged(await views(f, [1, 2]), [3]), "the survivors agree on a map of two");
+  } finally {
+    await f.close();
+  }
+});
+
+test("5 sslacc nodes: SIGKILL of the master under handshake load: new connections succeed on the survivors, buckets reassigned < 1 s", async () => {
+  const f = await startCluster(5);
+  try {
+    await waitFor(async () => converged(await views(f, [1, 2, 3, 4, 5])), 8000);
+    let dead = 0;
+    const load = handshakeLoad(f.nodes, 1, (id) => id === dead);
+    await new Promise((r) => setTimeout(r, 1500));
+    dead = 1;
+    const killedAt = performance.now();
+    await f.nodes[0]!.kill9();
+    const took = await reassignedAfter(f, 2, 1, killedAt);
+    await new Promise((r) => setTimeout(r, 1000));
+    const results = await load.stop();
+    const survivors = [2, 3, 4, 5];
+    const after = summary(results, killedAt, survivors);
+    const sts = await views(f, survivors);
+    const refused = sts.reduce((s, c) => s + c.link.notOwner, 0);
+    // Connections in flight while no lease was valid (between the old master's lease running out and
+    // the new map) are closed on not_owner, counted; connections started after it do not see it.
+    const late = after.failed.filter((r) => r.startedAt > killedAt + took);
+    console.log(`# master SIGKILLed: reassigned in ${took.toFixed(0)} ms (node 2's status), new master ${sts[0]!.master}; handshakes after on survivors ${after.total}, failed ${after.failed.length} (${[...new Set(after.failed.map((r) => r.error))].join(", ") || "-"}), closed on not_owner ${refused}`);
+    assert.ok(took < 1000, `reassigned in ${took.toFixed(0)} ms`);
+    assert.equal(sts[0]!.master, 2);
+    assert.ok(after.total >= 10, `some load after the kill (${after.total})`);
+    assert.ok(after.failed.length <= refused, `every failure is a counted not_owner close (${after.failed.length} failed, ${refused} counted)`);
+    assert.deepEqual(late, [], "handshakes started after the reassignment all succeeded");
+    assert.ok(converged(await views(f, survivors), [1]));
+  } finally {
+    await f.close();
+  }
+});
