@@ -69,6 +69,14 @@ export class SourcePorts {
   constructor(local: string, backend: Endpoint, lo = 20000, hi = 32767) {
     for (let p = lo; p <= hi; p++) this.byBucket[bucketOf({ address: local, port: p }, backend)]!.push(p);
   }
+  /**
+   * Every port of `bucket`, in a fixed order: a node that must reconnect a
+   * taken-over connection deterministically (SSLACC §4.3, clustered TCP)
+   * picks the same one as the node that died.
+   */
+  portsOf(bucket: number): readonly number[] {
+    return this.byBucket[bucket]!;
+  }
   /** Up to `n` candidate ports for `bucket`, rotating so that successive connections try different ones first. */
   candidates(bucket: number, n: number): number[] {
     const ports = this.byBucket[bucket]!;

@@ -53,6 +53,14 @@ export interface TcpConfig {
   readonly keepaliveProbes: number;
   /** MAC for fingered ISNs (§4.2), e.g. HMAC-SHA256 under the cluster secret. */
   readonly fingerMac: FingerMac;
+  /**
+   * Acknowledge the peer's FIN only once a checkpoint in CLOSE_WAIT was
+   * acknowledged (checkpointAcked) or allowFin() was called: a node must not
+   * ACK an end of stream its mirrors do not know of (cluster, then commit),
+   * or a restored connection would wait for a FIN the peer never resends.
+   * Off: the FIN is ACKed once every byte before it is allowed.
+   */
+  readonly holdFinAck?: boolean;
 }
 
 export const DEFAULT_TCP_CONFIG: Omit<TcpConfig, "fingerMac"> = {
@@ -160,6 +168,8 @@ export class TcpConnection {
   private ooo: { seq: number; bytes: Uint8Array }[] = [];
   private pendingFin: number | null = null;
   private finRcvd = false;
+  /** holdFinAck: the FIN may be acknowledged. */
+  private finAllowed = false;
   private lastAckSent: number | null = null;
   private lastWndSent = -1;
   private ackNow = false;
@@ -265,7 +275,7 @@ export class TcpConnection {
     c.setPeerMss(cp.peerMss);
     c.rcvWindow = c.scaledRcvWindow();
     c.rcvNxtV = c.rcvAppackV = cp.rcvNxt >>> 0; // §4.8: rcv_nxt = rcv_appack
-    c.finRcvd = cp.state === "CLOSE_WAIT";
+    c.finRcvd = c.finAllowed = cp.state === "CLOSE_WAIT";
     c.sndUna = c.sndNxt = c.sndMax = c.bufSeq = c.writeSeqV = cp.sndNxt >>> 0;
     c.recover = c.sndUna;
     c.sndWnd = cp.sndWnd;
@@ -308,6 +318,10 @@ export class TcpConnection {
   }
   get congestionWindow(): number {
     return this.cwnd;
+  }
+  /** RFC 6298 SRTT, or null before the first sample (the relay's partial-ACK timer, SSLACC §5.5). */
+  get smoothedRtt(): number | null {
+    return this.srtt;
   }
   get retransmitTimeout(): number {
     return this.rto;
@@ -443,6 +457,16 @@ export class TcpConnection {
     const prev = this.clusteredV;
     this.clusteredV = prev === null ? { rcvNxt: cp.rcvNxt, sndNxt: cp.sndNxt } : { rcvNxt: seqMax(prev.rcvNxt, cp.rcvNxt), sndNxt: seqMax(prev.sndNxt, cp.sndNxt) };
     if (cp.state !== "SYN_SENT") this.appAck(cp.rcvNxt, now);
+    if (cp.state === "CLOSE_WAIT") this.allowFin(now);
+  }
+
+  /** holdFinAck: the peer's FIN may be acknowledged (once every byte before it is). */
+  allowFin(now: number): void {
+    if (this.finAllowed) return;
+    this.finAllowed = true;
+    if (!this.finRcvd || this.st === "CLOSED") return;
+    this.ackNow = true;
+    this.pump(now);
   }
 
   // --- input -------------------------------------------------------------------------
@@ -675,6 +699,14 @@ export class TcpConnection {
           this.enterTimeWait(now);
           break;
         case "LAST_ACK":
+          // holdFinAck: our FIN may have gone out before our ACK of the
+          // peer's FIN was allowed, so the peer may still be in CLOSING,
+          // retransmitting its FIN: wait in TIME_WAIT, which answers it (and
+          // where allowFin() can still send that ACK).
+          if (this.cfg.holdFinAck) {
+            this.enterTimeWait(now);
+            break;
+          }
           this.enterClosed("normal");
           return;
         default:
@@ -833,7 +865,8 @@ export class TcpConnection {
 
   /** The ACK number we may send: rcv_appack, plus one for the FIN once all bytes before it are allowed. */
   private ackNumber(): number {
-    return this.finRcvd && this.rcvAppackV === this.rcvNxtV ? seqAdd(this.rcvAppackV, 1) : this.rcvAppackV;
+    const fin = this.finRcvd && this.rcvAppackV === this.rcvNxtV && (this.finAllowed || !this.cfg.holdFinAck);
+    return fin ? seqAdd(this.rcvAppackV, 1) : this.rcvAppackV;
   }
 
   private windowField(): number {
