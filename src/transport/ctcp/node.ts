@@ -1,0 +1,436 @@
+// A clustered-TCP node, sans I/O (STYLE.md §1): the whole data path of one
+// cluster member on the shared wire — link, fingered listener, relayed
+// connections, takeover — with frames, time and the replication channel as
+// its only contact with the world. The shell (a UDP socket to socat/TAP, the
+// daemon's `--transport ctcp`) or the simulator drives it.
+//
+// API (everything else is internal):
+//
+//   in   onFrame(frame, now)                     one Ethernet frame from the wire
+//        onTimer(now)                            at nextTimeout()
+//        replicated(rid, now)                    the mirrors hold record rid (ClusterNode event "replicated")
+//        bucketAcquired(bucket, entries, now)    takeover (ClusterNode event "bucketAcquired"): restore the mirrored connections
+//        bucketLost(bucket)                      stop acting for the bucket (ClusterNode event "bucketLost")
+//        setBuckets(buckets) / setMaster(on)     the map; the master answers ARP for the VIP and announces it
+//        rsaDone(connId, id, premaster, now)     answer to an "rsa" event (the RSA pool)
+//   out  drain() → { frames, events }            frames for the wire; rsa / handshake-complete / closed / restored / done
+//        nextTimeout() → ms | null
+//        replicator.replicate(connId, bucket, bytes, now) → { ok, rid }   = ClusterNode.replicate (docs/cluster-protocol.md §10.1)
+//        replicator.closeConnection(connId)                                = ClusterNode.closeConnection
+//   mirrors fold the replicated bytes with `foldCtcp` (record.ts) — the ClusterNode's `fold` option.
+//
+// Dispatch (SSLACC §3.2, §4.2): every node sees every frame for the VIP; a
+// segment's 4-tuple hashes to one of the 1024 buckets (src/node/buckets.ts,
+// the same hash as the kernel transport), and only the bucket's owner
+// answers. There it goes to the connection holding that tuple (client leg or
+// backend leg), else to a dormant taken-over connection (selective
+// recovery), else to the stateless listener.
+//
+// Takeover (SSLACC §3.1, §4.8): `eager` re-instantiates every mirrored
+// connection of an acquired bucket at once — each restored leg sends one
+// immediate ACK so the peers retransmit without waiting for their RTO.
+// `selective` (selective partial recovery) keeps the mirrored state dormant
+// and restores a connection only when its first packet arrives; connections
+// where neither peer will speak (e.g. a client waiting for our flight) are
+// restored by a sweep after `selectiveSweepMs`, so none is lost. For 2·MSL
+// after a takeover the bucket never answers with a RST (§4.6).
+import { bucketOf, BUCKETS, SourcePorts } from "../../node/buckets.js";
+import type { RelayOptions } from "../../relay/relay.js";
+import type { TlsServerConfig } from "../../tls/config.js";
+import type { EngineDeps } from "../../tls/server.js";
+import { EtherLink, type LinkConfig, type LinkDrops, type TcpIn } from "../ether/link.js";
+import type { TcpConfig } from "../tcp/connection.js";
+import { ipv4ToString } from "../tcp/ipv4.js";
+import { listen, type ListenDropReason } from "../tcp/listener.js";
+import { ACK, SYN, type TcpSegment } from "../tcp/segment.js";
+import { tupleKey, type FourTuple } from "../tcp/tuple.js";
+import { decodeCtcpSnapshot, encodeCtcpRecord, type CtcpSnapshot } from "./record.js";
+import { RelayedConnection, type ConnEnv } from "./relayed.js";
+
+export type Recovery = "eager" | "selective";
+
+export interface CtcpNodeConfig {
+  /** Cluster member id (1..65534): connection ids are nodeId·2^32 + n, unique in the cluster. */
+  readonly nodeId: number;
+  readonly link: LinkConfig;
+  readonly tcp: TcpConfig;
+  readonly tls: TlsServerConfig;
+  readonly engine: EngineDeps;
+  readonly relay?: RelayOptions;
+  /** The TLS port on the VIP. */
+  readonly listenPort: number;
+  readonly backend: { readonly addr: number; readonly port: number };
+  readonly recovery: Recovery;
+  /** Selective recovery: restore what is still dormant this long after a takeover. */
+  readonly selectiveSweepMs: number;
+  /** Floor of the §5.5 partial-ACK timers. */
+  readonly minPartialMs?: number;
+}
+
+/** Shaped as ClusterNode.replicate's result (src/cluster/cluster-node.ts). */
+export type ReplicateResult = { readonly ok: true; readonly rid: number } | { readonly ok: false; readonly reason: string };
+
+/** The replication channel: in the daemon the ClusterNode, in the simulator a mirror store. */
+export interface Replicator {
+  replicate(connId: number, bucket: number, state: Uint8Array, now: number): ReplicateResult;
+  closeConnection(connId: number): void;
+}
+
+/** A mirrored connection handed over with a bucket (ClusterNode Entry: connId + folded state). */
+export interface MirroredEntry {
+  readonly connId: number;
+  readonly state: Uint8Array;
+}
+
+export type RestoreHow = "eager" | "on-packet" | "sweep";
+
+export type CtcpEvent =
+  | { readonly kind: "rsa"; readonly connId: number; readonly id: number; readonly keyId: string; readonly ciphertext: Uint8Array; readonly clientVersion: number; readonly random46: Uint8Array }
+  | { readonly kind: "handshake-complete"; readonly connId: number; readonly resumed: boolean }
+  | { readonly kind: "closed"; readonly connId: number; readonly reason: string; readonly alert?: string; readonly detail?: string }
+  | { readonly kind: "restored"; readonly connId: number; readonly how: RestoreHow }
+  /** Both legs closed: the mirrored state was released. */
+  | { readonly kind: "done"; readonly connId: number };
+
+export type NodeDropReason = "not-owner" | "no-connection" | `listen-${ListenDropReason}`;
+
+export interface NodeStats {
+  accepted: number;
+  restored: Record<RestoreHow, number>;
+  /** Mirrored entries that could not be decoded (counted, skipped). */
+  badEntries: number;
+  records: number;
+  partialAcks: number;
+  synAcks: number;
+  resets: number;
+}
+
+interface Route {
+  readonly conn: RelayedConnection;
+  readonly side: "client" | "backend";
+}
+
+interface Dormant {
+  readonly connId: number;
+  readonly bucket: number;
+  readonly snapshot: CtcpSnapshot;
+  readonly keys: readonly string[];
+}
+
+export class CtcpNode {
+  readonly link: EtherLink;
+  readonly drops: Record<NodeDropReason, number> = {
+    "not-owner": 0, "no-connection": 0, "listen-rst": 0, "listen-no-ack": 0, "listen-bad-finger": 0, "listen-syn-with-ack": 0,
+  };
+  readonly stats: NodeStats = { accepted: 0, restored: { eager: 0, "on-packet": 0, sweep: 0 }, badEntries: 0, records: 0, partialAcks: 0, synAcks: 0, resets: 0 };
+  private readonly owned = new Uint8Array(BUCKETS);
+  private readonly takenOverAt = new Float64Array(BUCKETS).fill(-Infinity);
+  private readonly routes = new Map<string, Route>();
+  private readonly conns = new Map<number, RelayedConnection>();
+  private readonly released = new Set<number>();
+  private readonly dormant = new Map<string, Dormant>();
+  private readonly rids = new Map<number, RelayedConnection>();
+  private readonly ports: SourcePorts;
+  private readonly usedPorts = new Set<number>();
+  private readonly env: ConnEnv;
+  private sweepAt: number | null = null;
+  private nextConn = 0;
+  private frames: Uint8Array[] = [];
+  private events: CtcpEvent[] = [];
+
+  constructor(private readonly cfg: CtcpNodeConfig, private readonly replicator: Replicator) {
+    if (!Number.isInteger(cfg.nodeId) || cfg.nodeId < 1 || cfg.nodeId > 65534) throw new RangeError(`ctcp node: nodeId must be 1..65534, got ${cfg.nodeId}`);
+    this.link = new EtherLink(cfg.link);
+    this.ports = new SourcePorts(ipv4ToString(cfg.link.ip), { address: ipv4ToString(cfg.backend.addr), port: cfg.backend.port });
+    this.env = {
+      // A FIN is acknowledged only once a record holds it (relayed.ts).
+      tcp: { ...cfg.tcp, holdFinAck: true }, tls: cfg.tls, engine: cfg.engine, relay: cfg.relay ?? {}, vip: cfg.link.ip, backend: cfg.backend,
+      minPartialMs: cfg.minPartialMs ?? 1,
+      send: (dst, seg, now) => this.link.sendTcp(dst, seg, now),
+      replicate: (conn, record, now) => {
+        const r = this.replicator.replicate(conn.connId, conn.bucket, encodeCtcpRecord(record), now);
+        if (!r.ok) return null;
+        this.stats.records++;
+        this.rids.set(r.rid, conn);
+        return r.rid;
+      },
+      partialAcked: () => void this.stats.partialAcks++,
+      pickPort: (bucket, seed) => this.pickPort(bucket, seed),
+      registerBackend: (conn, tuple) => {
+        this.usedPorts.add(tuple.localPort);
+        this.routes.set(tupleKey(tuple), { conn, side: "backend" });
+      },
+      notify: (conn, o) => {
+        switch (o.kind) {
+          case "rsa":
+            this.events.push({ kind: "rsa", connId: conn.connId, id: o.id, keyId: o.keyId, ciphertext: o.ciphertext, clientVersion: o.clientVersion, random46: o.random46 });
+            return;
+          case "handshake-complete":
+            this.events.push({ kind: "handshake-complete", connId: conn.connId, resumed: o.session.resumed });
+            return;
+          case "closed":
+            this.events.push({ kind: "closed", connId: conn.connId, reason: o.reason, ...(o.alert !== undefined && { alert: o.alert }), ...(o.detail !== undefined && { detail: o.detail }) });
+            return;
+          case "session-invalidated":
+            return;
+          default:
+            exhaustive(o);
+        }
+      },
+    };
+  }
+
+  // --- the map -----------------------------------------------------------------------
+
+  setBuckets(buckets: Iterable<number>): void {
+    this.owned.fill(0);
+    for (const b of buckets) this.owned[checkBucket(b)] = 1;
+  }
+
+  owns(bucket: number): boolean {
+    return this.owned[bucket] === 1;
+  }
+
+  /** The master answers ARP for the VIP (and announces it on becoming master: RFC 5227 §3). */
+  setMaster(on: boolean): void {
+    const was = this.link.answersArp;
+    this.link.setAnswerArp(on);
+    if (on && !was) this.link.announce();
+    this.collect(0);
+  }
+
+  /** Takeover of `bucket` with the mirrored connections the replication layer hands over. */
+  bucketAcquired(bucket: number, entries: readonly MirroredEntry[], now: number): void {
+    this.owned[checkBucket(bucket)] = 1;
+    this.takenOverAt[bucket] = now;
+    for (const e of entries) {
+      if (this.conns.has(e.connId)) continue;
+      let snapshot: CtcpSnapshot;
+      try {
+        snapshot = decodeCtcpSnapshot(e.state);
+      } catch {
+        this.stats.badEntries++;
+        continue;
+      }
+      if (this.cfg.recovery === "eager") {
+        this.restore(e.connId, bucket, snapshot, "eager", now);
+        continue;
+      }
+      const keys = [tupleKey(snapshot.client.tuple)];
+      if (snapshot.backend.port !== 0) keys.push(tupleKey(this.backendTuple(snapshot.backend.port)));
+      const d: Dormant = { connId: e.connId, bucket, snapshot, keys };
+      for (const k of keys) this.dormant.set(k, d);
+    }
+    if (this.cfg.recovery === "selective" && this.dormant.size > 0) this.sweepAt ??= now + this.cfg.selectiveSweepMs;
+    this.collect(now);
+  }
+
+  /** Another member acts for `bucket` now: forget its connections without a word on the wire. */
+  bucketLost(bucket: number): void {
+    this.owned[checkBucket(bucket)] = 0;
+    for (const [id, c] of this.conns) if (c.bucket === bucket) this.forget(id, c);
+    for (const [k, d] of this.dormant) if (d.bucket === bucket) this.dormant.delete(k);
+  }
+
+  // --- inputs --------------------------------------------------------------------------
+
+  onFrame(frame: Uint8Array, now: number): void {
+    this.link.onFrame(frame, now);
+    this.collect(now);
+  }
+
+  replicated(rid: number, now: number): void {
+    const c = this.rids.get(rid);
+    if (!c) return;
+    this.rids.delete(rid);
+    c.replicated(rid, now);
+    this.settle(c);
+    this.collect(now);
+  }
+
+  rsaDone(connId: number, id: number, premaster: Uint8Array, now: number): void {
+    const c = this.conns.get(connId);
+    if (!c) return;
+    c.rsaDone(id, premaster, now);
+    this.settle(c);
+    this.collect(now);
+  }
+
+  nextTimeout(): number | null {
+    let t = this.link.nextTimeout();
+    for (const d of [this.sweepAt, ...Array.from(this.conns.values(), (c) => c.nextTimeout())]) {
+      if (d !== null && (t === null || d < t)) t = d;
+    }
+    return t;
+  }
+
+  onTimer(now: number): void {
+    const lt = this.link.nextTimeout();
+    if (lt !== null && lt <= now) this.link.onTimer(now);
+    for (const c of [...this.conns.values()]) {
+      const t = c.nextTimeout();
+      if (t === null || t > now) continue;
+      c.onTimer(now);
+      this.settle(c);
+    }
+    if (this.sweepAt !== null && this.sweepAt <= now) {
+      this.sweepAt = null;
+      for (const d of new Set(this.dormant.values())) this.wake(d, "sweep", now);
+    }
+    this.collect(now);
+  }
+
+  drain(): { frames: Uint8Array[]; events: CtcpEvent[] } {
+    const out = { frames: this.frames, events: this.events };
+    this.frames = [];
+    this.events = [];
+    return out;
+  }
+
+  /** Live (restored or accepted) connections and dormant ones. */
+  get connectionCount(): { live: number; dormant: number } {
+    return { live: this.conns.size, dormant: new Set(this.dormant.values()).size };
+  }
+
+  get linkDrops(): LinkDrops {
+    return this.link.drops;
+  }
+
+  // --- dispatch ----------------------------------------------------------------------
+
+  /** Runs what the link received and moves its frames to our output. */
+  private collect(now: number): void {
+    for (let guard = 0; guard < 1000; guard++) {
+      const out = this.link.drain();
+      for (const f of out.frames) this.frames.push(f);
+      for (const r of out.received) this.dispatch(r, now);
+      if (out.frames.length === 0 && out.received.length === 0) return;
+    }
+  }
+
+  private dispatch(r: TcpIn, now: number): void {
+    const seg = r.segment;
+    const tuple: FourTuple = { localAddr: r.dst, localPort: seg.dstPort, remoteAddr: r.src, remotePort: seg.srcPort };
+    const bucket = bucketOf({ address: ipv4ToString(r.src), port: seg.srcPort }, { address: ipv4ToString(r.dst), port: seg.dstPort });
+    if (this.owned[bucket] !== 1) {
+      this.drops["not-owner"]++;
+      return;
+    }
+    const key = tupleKey(tuple);
+    let route = this.routes.get(key);
+    if (!route) {
+      const d = this.dormant.get(key);
+      if (d) {
+        this.wake(d, "on-packet", now);
+        route = this.routes.get(key);
+      }
+    }
+    if (route) {
+      if (route.side === "client") route.conn.onClientSegment(seg, now);
+      else route.conn.onBackendSegment(seg, now);
+      this.settle(route.conn);
+      return;
+    }
+    this.listen(tuple, bucket, seg, r.src, now);
+  }
+
+  private listen(tuple: FourTuple, bucket: number, seg: TcpSegment, src: number, now: number): void {
+    const synAck = (seg.flags & (SYN | ACK)) === (SYN | ACK);
+    if (tuple.localPort !== this.cfg.listenPort && !synAck) {
+      this.drops["no-connection"]++;
+      return;
+    }
+    // §4.6: no RST for 2·MSL in a bucket taken over (state may still be on its way).
+    const suppressRst = now < this.takenOverAt[bucket]! + 2 * this.cfg.tcp.mslMs;
+    const res = listen(this.env.tcp, tuple, seg, now, { suppressRst });
+    switch (res.kind) {
+      case "syn-ack":
+        this.stats.synAcks++;
+        this.link.sendTcp(src, res.segment, now);
+        return;
+      case "rst":
+        this.stats.resets++;
+        this.link.sendTcp(src, res.segment, now);
+        return;
+      case "drop":
+        this.drops[`listen-${res.reason}`]++;
+        return;
+      case "accept": {
+        const connId = this.cfg.nodeId * 2 ** 32 + ++this.nextConn;
+        this.stats.accepted++;
+        const c = RelayedConnection.accept(this.env, connId, bucket, res.connection, now);
+        this.conns.set(connId, c);
+        this.routes.set(tupleKey(tuple), { conn: c, side: "client" });
+        this.settle(c);
+        return;
+      }
+      default:
+        exhaustive(res);
+    }
+  }
+
+  // --- takeover ----------------------------------------------------------------------
+
+  private restore(connId: number, bucket: number, s: CtcpSnapshot, how: RestoreHow, now: number): void {
+    this.stats.restored[how]++;
+    this.events.push({ kind: "restored", connId, how });
+    const c = RelayedConnection.restore(this.env, connId, bucket, s, now);
+    this.conns.set(connId, c);
+    this.routes.set(tupleKey(s.client.tuple), { conn: c, side: "client" });
+    this.settle(c);
+  }
+
+  private wake(d: Dormant, how: RestoreHow, now: number): void {
+    for (const k of d.keys) this.dormant.delete(k);
+    this.restore(d.connId, d.bucket, d.snapshot, how, now);
+  }
+
+  private backendTuple(port: number): FourTuple {
+    return { localAddr: this.cfg.link.ip, localPort: port, remoteAddr: this.cfg.backend.addr, remotePort: this.cfg.backend.port };
+  }
+
+  /**
+   * §4.5: a source port whose backend 4-tuple falls in the connection's
+   * bucket. The first free one from a position given by `seed` (the client's
+   * ISN), so a node restarting the connect after a takeover picks the port
+   * the dead node picked.
+   */
+  private pickPort(bucket: number, seed: number): number {
+    const ports = this.ports.portsOf(bucket);
+    if (ports.length === 0) throw new RangeError(`ctcp node: no source port maps to bucket ${bucket}`);
+    for (let i = 0; i < ports.length; i++) {
+      const p = ports[(seed + i) % ports.length]!;
+      if (!this.usedPorts.has(p)) return p;
+    }
+    throw new RangeError(`ctcp node: every source port of bucket ${bucket} is in use`);
+  }
+
+  /** After any input to a connection: release its mirrored state when it is over, forget it when closed. */
+  private settle(c: RelayedConnection): void {
+    if (c.isDone && !this.released.has(c.connId)) {
+      this.released.add(c.connId);
+      this.replicator.closeConnection(c.connId);
+      this.events.push({ kind: "done", connId: c.connId });
+    }
+    if (c.isClosed) this.forget(c.connId, c);
+  }
+
+  private forget(connId: number, c: RelayedConnection): void {
+    this.conns.delete(connId);
+    this.released.delete(connId);
+    this.routes.delete(tupleKey(c.client.tcp.tuple));
+    if (c.backend) {
+      this.routes.delete(tupleKey(c.backend.tcp.tuple));
+      this.usedPorts.delete(c.backend.tcp.tuple.localPort);
+    }
+  }
+}
+
+function checkBucket(b: number): number {
+  if (!Number.isInteger(b) || b < 0 || b >= BUCKETS) throw new RangeError(`ctcp node: bucket must be 0..${BUCKETS - 1}, got ${b}`);
+  return b;
+}
+
+function exhaustive(x: never): never {
+  throw new Error(`ctcp node bug: unhandled ${JSON.stringify(x)}`);
+}
