@@ -1,0 +1,660 @@
+// N-node simulation of clustered TCP with a real TLS client (issue 7 proof):
+// three CtcpNodes (src/transport/ctcp/node.ts), a client and a backend on
+// one InProcessHub with injected time, seeded loss and reordering.
+//
+//   client: Node's tls (OpenSSL) ── Duplex ── TcpConnection (client mode) ── EtherLink ─┐
+//   nodes 1..3: CtcpNode (owner of the client's bucket answers; master answers ARP)  ──┼── hub
+//   backend: EtherLink + stateless listener + TcpConnections, records every byte ─────┘
+//   mirror store: folds every node's records (foldCtcp) after a delay, acks later;
+//                 outside the crash domain, like the surviving members' mirror tables.
+//
+// Node's TLS needs real event-loop turns for its callbacks: the loop advances
+// the injected clock from event to event and, whenever bytes were handed to
+// the TLS client, yields with setImmediate until it is quiet again.
+//
+// A crash removes the owning node from the wire at the k-th input it gets
+// (frame, timer or replication ack) after the measured connection began;
+// its in-flight replication messages arrive or not (a prefix of them: the
+// cluster's reliable stream is in order). After `deadMs` the next live
+// node acquires every bucket of the dead one with the mirrored entries
+// (eager or selective recovery) and, if the master died, becomes master.
+import { createHmac } from "node:crypto";
+import { Duplex } from "node:stream";
+import * as tls from "node:tls";
+import { bucketOf, BUCKETS } from "../../src/node/buckets.js";
+import { defaultProvider } from "../../src/crypto/provider.js";
+import { MemorySessionCache } from "../../src/tls/session-cache.js";
+import { DEFAULT_LINK_CONFIG, EtherLink, type LinkConfig } from "../../src/transport/ether/link.js";
+import { macFromString, type Mac } from "../../src/transport/ether/mac.js";
+import { CtcpNode, type CtcpNodeConfig, type Recovery, type ReplicateResult } from "../../src/transport/ctcp/node.js";
+import { foldCtcp } from "../../src/transport/ctcp/record.js";
+import { DEFAULT_TCP_CONFIG, TcpConnection, type TcpConfig } from "../../src/transport/tcp/connection.js";
+import { ipv4FromString, ipv4ToString } from "../../src/transport/tcp/ipv4.js";
+import { listen } from "../../src/transport/tcp/listener.js";
+import { RST } from "../../src/transport/tcp/segment.js";
+import { tupleKey, type FourTuple } from "../../src/transport/tcp/tuple.js";
+import { InProcessHub, xorshift32 } from "../../src/transport/wire/hub.js";
+import type { FramePort } from "../../src/transport/wire/frame-wire.js";
+import { seededRandom, testConfig, testIdentity } from "../helpers/engine-harness.js";
+import type { TlsServerConfig } from "../../src/tls/config.js";
+
+export const VIP = ipv4FromString("198.51.100.1");
+export const CLIENT = ipv4FromString("192.0.2.10");
+export const BACKEND = ipv4FromString("192.0.2.20");
+export const BACKEND_PORT = 8080;
+const VMAC = macFromString("02:00:5e:00:01:01");
+const CLIENT_MAC = macFromString("02:00:00:00:00:0a");
+const BACKEND_MAC = macFromString("02:00:00:00:00:14");
+const fingerMac = (b: Uint8Array) => new Uint8Array(createHmac("sha256", "ctcp-sim cluster secret").update(b).digest());
+
+const SIM_TCP: TcpConfig = {
+  ...DEFAULT_TCP_CONFIG,
+  initialRtoMs: 300,
+  minRtoMs: 100,
+  maxRtoMs: 2000,
+  maxRetransmits: 30,
+  mslMs: 1000,
+  keepaliveIdleMs: 5000,
+  keepaliveIntervalMs: 1000,
+  keepaliveProbes: 5,
+  fingerMac,
+};
+
+/** Byte i of a deterministic stream with tag `tag`. */
+export function streamBytes(tag: number, from: number, n: number): Uint8Array {
+  const out = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    let x = ((from + i) * 2654435761 + tag * 40503) >>> 0;
+    x ^= x >>> 15;
+    out[i] = x & 0xff;
+  }
+  return out;
+}
+
+/** The client's request: u32 total length, u32 answer length, then payload. */
+export function request(upload: number, download: number): Uint8Array {
+  const n = Math.max(8, upload);
+  const b = streamBytes(7, 0, n);
+  const v = new DataView(b.buffer);
+  v.setUint32(0, n);
+  v.setUint32(4, download);
+  return b;
+}
+
+export interface ConnSpec {
+  readonly upload: number;
+  readonly download: number;
+  /** Resume the previous connection's session. */
+  readonly resume: boolean;
+}
+
+export interface SimOptions {
+  readonly seed: number;
+  readonly loss: number;
+  readonly latencyMs: number;
+  readonly jitterMs: number;
+  readonly recovery: Recovery;
+  /** Connections run one after the other; the crash is counted from the start of the last one. */
+  readonly conns: readonly ConnSpec[];
+  /** Crash the owner at its k-th input (1-based) during the last connection. */
+  readonly crashAt?: number;
+  readonly deadMs?: number;
+  /** Cluster replication: one-way delay of a checkpoint (and of its ack). */
+  readonly clusterDelayMs?: number;
+  readonly clusterLoss?: number;
+  readonly maxTimeMs?: number;
+}
+
+export type Phase = "connect" | "handshake" | "c2s" | "s2c" | "close";
+
+export interface ConnResult {
+  readonly ok: boolean;
+  readonly why: string;
+  readonly resumed: boolean | null;
+  readonly received: number;
+}
+
+export interface SimResult {
+  readonly conns: ConnResult[];
+  /** Inputs the owner got during the last connection (without a crash: the number of crash points). */
+  readonly ownerInputs: number;
+  /** The owner's input count when the last connection entered each phase (crash points per phase). */
+  readonly phaseStarts: Partial<Record<Phase, number>>;
+  readonly crashed: boolean;
+  readonly crashPhase: Phase | null;
+  readonly restored: { eager: number; "on-packet": number; sweep: number };
+  /** Milliseconds of CPU in bucketAcquired and in restores triggered by packets or the sweep (real time, not simulated). */
+  readonly takeoverCpuMs: number;
+  readonly partialAcks: number;
+  readonly backendConnections: number;
+  readonly resetsSeen: number;
+  readonly timeMs: number;
+}
+
+interface PendingMsg {
+  readonly at: number;
+  readonly run: () => void;
+}
+
+interface BackendConn {
+  readonly tcp: TcpConnection;
+  readonly rx: number[];
+  answered: boolean;
+}
+
+/** Mirror store + replication channel of the simulated cluster. */
+class Mirrors {
+  readonly entries = new Map<number, { bucket: number; state: Uint8Array }>();
+  private readonly closed = new Set<number>();
+  private rid = 0;
+  /** Per sender: time of its last store (FIFO channel). */
+  private readonly lastAt = new Map<number, number>();
+  readonly inflight: { from: number; at: number; store: () => void }[] = [];
+
+  constructor(private readonly sim: Sim) {}
+
+  replicate(from: number, connId: number, bucket: number, state: Uint8Array, now: number): ReplicateResult {
+    const rid = ++this.rid;
+    const half = this.sim.clusterDelayMs * (0.5 + this.sim.rng());
+    // A lost cluster datagram is repaired by the reliable stream: a retransmission later.
+    const repair = this.sim.rng() < this.sim.clusterLoss ? 4 * this.sim.clusterDelayMs : 0;
+    const at = Math.max(now + half + repair, this.lastAt.get(from) ?? 0);
+    this.lastAt.set(from, at);
+    const msg = {
+      from,
+      at,
+      store: () => {
+        if (this.closed.has(connId)) return;
+        const prev = this.entries.get(connId);
+        this.entries.set(connId, { bucket, state: foldCtcp(prev?.state, state) });
+      },
+    };
+    this.inflight.push(msg);
+    this.sim.schedule(at, () => {
+      const i = this.inflight.indexOf(msg);
+      if (i < 0) return;
+      this.inflight.splice(i, 1);
+      msg.store();
+      this.sim.schedule(at + half, () => this.sim.ackTo(from, rid));
+    });
+    return { ok: true, rid };
+  }
+
+  closeConnection(connId: number): void {
+    this.closed.add(connId);
+    this.entries.delete(connId);
+  }
+
+  /** A node died: of its messages in flight, a prefix still arrives (in-order stream). */
+  senderDied(from: number): void {
+    const mine = this.inflight.filter((m) => m.from === from);
+    const keep = Math.floor(this.sim.rng() * (mine.length + 1));
+    for (let i = keep; i < mine.length; i++) this.inflight.splice(this.inflight.indexOf(mine[i]!), 1);
+  }
+
+  forBucket(bucket: number): { connId: number; state: Uint8Array }[] {
+    const out: { connId: number; state: Uint8Array }[] = [];
+    for (const [connId, e] of this.entries) if (e.bucket === bucket) out.push({ connId, state: e.state });
+    return out;
+  }
+}
+
+const NODES = 3;
+
+export class Sim {
+  readonly rng: () => number;
+  readonly hub: InProcessHub;
+  readonly clusterDelayMs: number;
+  readonly clusterLoss: number;
+  private readonly opts: SimOptions;
+  private readonly mirrors: Mirrors;
+  private readonly nodes: (CtcpNode | null)[] = [];
+  private readonly ports: FramePort[] = [];
+  private readonly bucketOwner = new Int32Array(BUCKETS);
+  private master = 0;
+  private readonly timers: PendingMsg[] = [];
+  private now = 0;
+  private readonly tlsConfig: TlsServerConfig;
+  private readonly sessions = new MemorySessionCache({ maxEntries: 100, ttlMs: 1e9, now: () => 0 });
+  // Backend.
+  private readonly backendLink: EtherLink;
+  private backendPort!: FramePort;
+  private readonly backendConns = new Map<string, BackendConn>();
+  private resetsSeen = 0;
+  // Crash bookkeeping.
+  private counting = false;
+  private ownerIdx = -1;
+  private ownerInputs = 0;
+  private crashed = false;
+  private crashPhase: Phase | null = null;
+  private takeoverCpuMs = 0;
+  private readonly restored = { eager: 0, "on-packet": 0, sweep: 0 };
+  private partialAcks = 0;
+  /** Bumped whenever the TLS client may have work: the loop then lets the event loop turn. */
+  private clientKick = 0;
+  private phaseV: Phase = "connect";
+  private readonly phaseStarts: Partial<Record<Phase, number>> = {};
+
+  private get phase(): Phase {
+    return this.phaseV;
+  }
+
+  private set phase(p: Phase) {
+    if (p !== this.phaseV && this.counting && this.phaseStarts[p] === undefined) this.phaseStarts[p] = this.ownerInputs;
+    this.phaseV = p;
+  }
+
+  constructor(opts: SimOptions) {
+    this.opts = opts;
+    this.rng = xorshift32(opts.seed * 7919 + 17);
+    this.hub = new InProcessHub({ loss: opts.loss, latencyMs: opts.latencyMs, jitterMs: opts.jitterMs, seed: opts.seed });
+    this.clusterDelayMs = opts.clusterDelayMs ?? 1;
+    this.clusterLoss = opts.clusterLoss ?? 0;
+    this.mirrors = new Mirrors(this);
+    this.tlsConfig = testConfig();
+    for (let b = 0; b < BUCKETS; b++) this.bucketOwner[b] = b % NODES;
+    for (let i = 0; i < NODES; i++) this.addNode(i);
+    this.backendLink = new EtherLink(hostLink(BACKEND, BACKEND_MAC));
+    this.backendPort = this.hub.attach({ onFrame: (f) => this.backendFrame(f) });
+  }
+
+  private addNode(i: number): void {
+    const cfg: CtcpNodeConfig = {
+      nodeId: i + 1,
+      link: { ...DEFAULT_LINK_CONFIG, mac: VMAC, ip: VIP, arpMac: VMAC, clusterMacs: [VMAC], answerArp: i === this.master, arpRetryMs: 200 },
+      tcp: SIM_TCP,
+      tls: this.tlsConfig,
+      engine: { provider: defaultProvider, random: seededRandom(`ctcp-sim/${this.opts.seed}/node${i}`), now: () => 0, sessions: this.sessions },
+      listenPort: 443,
+      backend: { addr: BACKEND, port: BACKEND_PORT },
+      recovery: this.opts.recovery,
+      selectiveSweepMs: 1500,
+    };
+    const node = new CtcpNode(cfg, {
+      replicate: (connId, bucket, state, now) => this.mirrors.replicate(i, connId, bucket, state, now),
+      closeConnection: (connId) => this.mirrors.closeConnection(connId),
+    });
+    node.setBuckets(this.bucketsOf(i));
+    this.nodes[i] = node;
+    this.ports[i] = this.hub.attach({
+      onFrame: (f) => {
+        if (this.input(i)) return;
+        this.measured(node, () => node.onFrame(f, this.hub.now));
+        this.flushNode(i);
+      },
+    });
+  }
+
+  private bucketsOf(i: number): number[] {
+    const out: number[] = [];
+    for (let b = 0; b < BUCKETS; b++) if (this.bucketOwner[b] === i) out.push(b);
+    return out;
+  }
+
+  schedule(at: number, run: () => void): void {
+    this.timers.push({ at, run });
+  }
+
+  ackTo(i: number, rid: number): void {
+    const node = this.nodes[i];
+    if (!node || this.input(i)) return;
+    node.replicated(rid, this.now);
+    this.flushNode(i);
+  }
+
+  /** Counts an input of the owner; true if it crashed the owner instead. */
+  private input(i: number): boolean {
+    if (!this.counting || i !== this.ownerIdx || this.crashed) return false;
+    this.ownerInputs++;
+    if (this.opts.crashAt === undefined || this.ownerInputs < this.opts.crashAt) return false;
+    this.crash(i);
+    return true;
+  }
+
+  private crash(i: number): void {
+    const node = this.nodes[i]!;
+    this.crashed = true;
+    this.crashPhase = this.phase;
+    this.collectStats(node);
+    this.nodes[i] = null;
+    this.ports[i]!.close();
+    this.mirrors.senderDied(i);
+    const deadMs = this.opts.deadMs ?? 300;
+    this.schedule(this.now + deadMs, () => this.takeOver(i));
+  }
+
+  private takeOver(dead: number): void {
+    let heir = (dead + 1) % NODES;
+    while (!this.nodes[heir]) heir = (heir + 1) % NODES;
+    const node = this.nodes[heir]!;
+    const t0 = performance.now();
+    for (let b = 0; b < BUCKETS; b++) {
+      if (this.bucketOwner[b] !== dead) continue;
+      this.bucketOwner[b] = heir;
+      node.bucketAcquired(b, this.mirrors.forBucket(b), this.now);
+    }
+    this.takeoverCpuMs += performance.now() - t0;
+    if (this.master === dead) {
+      this.master = heir;
+      node.setMaster(true);
+    }
+    this.flushNode(heir);
+  }
+
+  /** Real CPU time of a node input that restored connections (selective recovery's cost). */
+  private measured(node: CtcpNode, f: () => void): void {
+    const before = node.stats.restored["on-packet"] + node.stats.restored.sweep;
+    const t0 = performance.now();
+    f();
+    if (node.stats.restored["on-packet"] + node.stats.restored.sweep !== before) this.takeoverCpuMs += performance.now() - t0;
+  }
+
+  private collectStats(node: CtcpNode): void {
+    this.partialAcks += node.stats.partialAcks;
+  }
+
+  private flushNode(i: number): void {
+    const node = this.nodes[i];
+    if (!node) return;
+    for (let guard = 0; guard < 100; guard++) {
+      const out = node.drain();
+      for (const f of out.frames) this.ports[i]!.sendFrame(f);
+      let more = false;
+      for (const e of out.events) {
+        switch (e.kind) {
+          case "rsa": {
+            const premaster = defaultProvider.rsaDecryptPremaster(testIdentity().key, e.ciphertext, e.clientVersion, e.random46);
+            node.rsaDone(e.connId, e.id, premaster, this.now);
+            more = true;
+            break;
+          }
+          case "restored":
+            this.restored[e.how]++;
+            break;
+          case "closed":
+            if (process.env["CTCP_SIM_DEBUG"]) console.log(`t=${this.now} node${i + 1} closed`, e);
+            break;
+          case "handshake-complete":
+          case "done":
+            break;
+        }
+      }
+      if (!more && out.frames.length === 0) return;
+    }
+  }
+
+  // --- the backend: an ordinary TCP host answering deterministically ------------------------
+
+  private backendFrame(f: Uint8Array): void {
+    const now = this.hub.now;
+    this.backendLink.onFrame(f, now);
+    this.flushBackend(now);
+  }
+
+  private flushBackend(now: number): void {
+    for (let guard = 0; guard < 100; guard++) {
+      const l = this.backendLink.drain();
+      for (const fr of l.frames) this.backendPort.sendFrame(fr);
+      for (const r of l.received) {
+        const seg = r.segment;
+        if (seg.flags & RST) this.resetsSeen++;
+        if (seg.dstPort !== BACKEND_PORT) continue;
+        const tuple: FourTuple = { localAddr: BACKEND, localPort: BACKEND_PORT, remoteAddr: r.src, remotePort: seg.srcPort };
+        const key = tupleKey(tuple);
+        const c = this.backendConns.get(key);
+        if (c && c.tcp.state !== "CLOSED") {
+          c.tcp.onSegment(seg, now);
+          continue;
+        }
+        const res = listen(SIM_TCP, tuple, seg, now, { suppressRst: false });
+        if (res.kind === "syn-ack" || res.kind === "rst") {
+          if (res.kind === "rst") this.resetsSeen++;
+          this.backendLink.sendTcp(r.src, res.segment, now);
+        } else if (res.kind === "accept") {
+          this.backendConns.set(key, { tcp: res.connection, rx: [], answered: false });
+        }
+      }
+      let moved = l.frames.length + l.received.length;
+      for (const c of this.backendConns.values()) moved += this.serviceBackend(c, now);
+      if (moved === 0) return;
+    }
+  }
+
+  private serviceBackend(c: BackendConn, now: number): number {
+    const out = c.tcp.drain();
+    for (const e of out.events) {
+      switch (e.kind) {
+        case "data":
+          for (const b of e.bytes) c.rx.push(b);
+          c.tcp.appAck(e.seq + e.bytes.length, now);
+          if (!c.answered && c.rx.length >= 8) {
+            const want = (c.rx[0]! << 24 | c.rx[1]! << 16 | c.rx[2]! << 8 | c.rx[3]!) >>> 0;
+            const answer = (c.rx[4]! << 24 | c.rx[5]! << 16 | c.rx[6]! << 8 | c.rx[7]!) >>> 0;
+            if (c.rx.length >= want) {
+              c.answered = true;
+              c.tcp.write(streamBytes(9, 0, answer), now);
+            }
+          }
+          break;
+        case "peer-fin":
+          c.tcp.appAck(c.tcp.rcvNxt, now);
+          c.tcp.close(now);
+          break;
+        case "closed":
+          if (e.reason === "reset") this.resetsSeen++;
+          break;
+        case "established":
+        case "acked":
+          break;
+      }
+    }
+    for (const s of out.segments) this.backendLink.sendTcp(c.tcp.tuple.remoteAddr, s, now);
+    return out.segments.length + out.events.length;
+  }
+
+  // --- the client: Node's tls over a Duplex on a client-mode TcpConnection ---------------------
+
+  private async runConn(spec: ConnSpec, session: Buffer | undefined, last: boolean): Promise<{ result: ConnResult; session: Buffer | undefined }> {
+    const link = new EtherLink(hostLink(CLIENT, CLIENT_MAC));
+    let port: FramePort | null = null;
+    const localPort = 20000 + Math.floor(this.rng() * 40000);
+    const tuple: FourTuple = { localAddr: CLIENT, localPort, remoteAddr: VIP, remotePort: 443 };
+    const tcp = TcpConnection.connect({ ...SIM_TCP, rcvBuffer: 256 * 1024 }, tuple, Math.floor(this.rng() * 2 ** 32), this.now);
+    const bucket = bucketOf({ address: ipv4ToString(CLIENT), port: localPort }, { address: ipv4ToString(VIP), port: 443 });
+    if (last) {
+      this.ownerIdx = this.bucketOwner[bucket]!;
+      this.counting = true;
+      this.ownerInputs = 0;
+      this.phaseStarts.connect = 0;
+    }
+    let tcpClosed: string | null = null;
+    let error: string | null = null;
+    const rx: Buffer[] = [];
+    let rxLen = 0;
+    let tlsClosed = false;
+    let newSession: Buffer | undefined;
+    let resumed: boolean | null = null;
+    let ended = false;
+    const req = request(spec.upload, spec.download);
+    let reqAcked = false;
+
+    const duplex = new Duplex({
+      read() {},
+      write: (chunk: Buffer, _enc, cb) => {
+        if (tcp.state === "CLOSED") return cb(new Error("client TCP closed"));
+        tcp.write(new Uint8Array(chunk), this.now);
+        pump();
+        cb();
+      },
+      final: (cb) => {
+        tcp.close(this.now);
+        pump();
+        cb();
+      },
+    });
+    const pump = () => {
+      for (let guard = 0; guard < 100; guard++) {
+        const out = tcp.drain();
+        for (const e of out.events) {
+          switch (e.kind) {
+            case "established":
+              tcp.appAck(e.irs + 1, this.now);
+              if (this.phase === "connect") this.phase = "handshake";
+              break;
+            case "data":
+              tcp.appAck(e.seq + e.bytes.length, this.now);
+              duplex.push(Buffer.from(e.bytes));
+              this.clientKick++;
+              break;
+            case "peer-fin":
+              tcp.appAck(tcp.rcvNxt, this.now);
+              duplex.push(null);
+              this.clientKick++;
+              break;
+            case "acked":
+              if (this.phase === "c2s" && tcp.unacked === 0) reqAcked = true;
+              break;
+            case "closed":
+              tcpClosed = e.reason;
+              if (e.reason !== "normal") duplex.destroy(new Error(`client TCP ${e.reason}`));
+              this.clientKick++;
+              break;
+          }
+        }
+        for (const s of out.segments) link.sendTcp(VIP, s, this.now);
+        const l = link.drain();
+        for (const f of l.frames) port!.sendFrame(f);
+        for (const r of l.received) {
+          if (r.segment.flags & RST) this.resetsSeen++;
+          if (r.src === VIP && r.segment.srcPort === 443 && r.segment.dstPort === localPort) tcp.onSegment(r.segment, this.now);
+        }
+        if (out.segments.length === 0 && out.events.length === 0 && l.frames.length === 0 && l.received.length === 0) return;
+      }
+    };
+    port = this.hub.attach({ onFrame: (f) => (link.onFrame(f, this.hub.now), pump()) });
+    const timers = (): number | null => min([link.nextTimeout(), tcp.nextTimeout()]);
+    const fire = (now: number) => {
+      if ((link.nextTimeout() ?? Infinity) <= now) link.onTimer(now);
+      if ((tcp.nextTimeout() ?? Infinity) <= now) tcp.onTimer(now);
+      pump();
+    };
+
+    this.phase = "connect";
+    const sock = tls.connect({
+      socket: duplex, rejectUnauthorized: false, minVersion: "TLSv1.2", maxVersion: "TLSv1.2", ciphers: "AES128-SHA:AES256-SHA",
+      ...(session && spec.resume ? { session } : {}),
+    });
+    sock.on("session", (s: Buffer) => (newSession = s));
+    sock.on("error", (e) => (error ??= e.message));
+    sock.on("secureConnect", () => {
+      resumed = sock.isSessionReused();
+      this.phase = "c2s";
+      sock.write(req);
+      this.clientKick++;
+    });
+    sock.on("data", (d: Buffer) => {
+      rx.push(d);
+      rxLen += d.length;
+      if (reqAcked || rxLen > 0) this.phase = "s2c";
+      if (rxLen >= spec.download && !ended) {
+        ended = true;
+        this.phase = "close";
+        sock.end();
+      }
+      this.clientKick++;
+    });
+    sock.on("close", () => {
+      tlsClosed = true;
+      this.clientKick++;
+    });
+    pump();
+    const doneConn = () => (tlsClosed && (tcpClosed !== null || tcp.state === "TIME_WAIT")) || error !== null;
+    await this.loop(doneConn, timers, fire);
+    port.close();
+    const data = Buffer.concat(rx);
+    const expect = Buffer.from(streamBytes(9, 0, spec.download));
+    let why = "";
+    if (error) why = `client error: ${error}`;
+    else if (!tlsClosed) why = `client not finished at t=${this.now} (tcp ${tcp.state}, rx ${data.length}/${spec.download})`;
+    else if (!data.equals(expect)) why = `client data differs: ${data.length}/${spec.download} bytes`;
+    else if (tcpClosed !== null && tcpClosed !== "normal") why = `client TCP ${tcpClosed}`;
+    if (!why) {
+      // The backend got the request exactly once, on one connection for this client.
+      const mine = [...this.backendConns.values()].filter((c) => c.answered && Buffer.from(c.rx).subarray(0, req.length).equals(Buffer.from(req)));
+      const exact = [...this.backendConns.values()].filter((c) => Buffer.from(c.rx).equals(Buffer.from(req)));
+      if (mine.length !== 1 || exact.length !== 1) why = `backend: ${mine.length} connections with the request, ${exact.length} byte-exact`;
+      for (const c of mine) this.backendConns.delete(tupleKey(c.tcp.tuple));
+    }
+    sock.destroy();
+    return { result: { ok: why === "", why, resumed, received: data.length }, session: newSession ?? session };
+  }
+
+  private async loop(done: () => boolean, clientTimers: () => number | null, fireClient: (now: number) => void): Promise<void> {
+    const maxT = this.now + (this.opts.maxTimeMs ?? 60_000);
+    let seenKick = -1;
+    for (let steps = 0; ; steps++) {
+      // Let Node's TLS run whenever it was handed something, until it is quiet.
+      for (let turns = 0; turns < 50 && (seenKick !== this.clientKick || turns < 1); turns++) {
+        if (seenKick === this.clientKick && turns > 0) break;
+        seenKick = this.clientKick;
+        await new Promise<void>((r) => setImmediate(r));
+        await new Promise<void>((r) => setImmediate(r));
+      }
+      if (done()) return;
+      const ts: (number | null)[] = [this.hub.nextDelivery(), clientTimers(), this.backendLink.nextTimeout(), ...this.timers.map((t) => t.at)];
+      for (const n of this.nodes) if (n) ts.push(n.nextTimeout());
+      for (const c of this.backendConns.values()) ts.push(c.tcp.nextTimeout());
+      const t = min(ts);
+      if (t === null || t > maxT) return;
+      this.now = Math.max(this.now, t);
+      this.hub.deliverUntil(this.now);
+      fireClient(this.now);
+      const due = this.timers.filter((x) => x.at <= this.now);
+      for (const x of due) this.timers.splice(this.timers.indexOf(x), 1);
+      for (const x of due.sort((a, b) => a.at - b.at)) x.run();
+      for (let i = 0; i < NODES; i++) {
+        const n = this.nodes[i];
+        if (!n) continue;
+        const nt = n.nextTimeout();
+        if (nt !== null && nt <= this.now) {
+          if (this.input(i)) continue;
+          this.measured(n, () => n.onTimer(this.now));
+          this.flushNode(i);
+        }
+      }
+      if ((this.backendLink.nextTimeout() ?? Infinity) <= this.now) this.backendLink.onTimer(this.now);
+      for (const c of this.backendConns.values()) if ((c.tcp.nextTimeout() ?? Infinity) <= this.now) c.tcp.onTimer(this.now);
+      this.flushBackend(this.now);
+    }
+  }
+
+  async run(): Promise<SimResult> {
+    const conns: ConnResult[] = [];
+    let session: Buffer | undefined;
+    for (let i = 0; i < this.opts.conns.length; i++) {
+      const r = await this.runConn(this.opts.conns[i]!, session, i === this.opts.conns.length - 1);
+      conns.push(r.result);
+      session = r.session;
+      if (!r.result.ok) break;
+    }
+    for (const n of this.nodes) if (n) this.collectStats(n);
+    return {
+      conns, ownerInputs: this.ownerInputs, phaseStarts: this.phaseStarts, crashed: this.crashed, crashPhase: this.crashPhase, restored: this.restored,
+      takeoverCpuMs: this.takeoverCpuMs, partialAcks: this.partialAcks, backendConnections: this.backendConns.size, resetsSeen: this.resetsSeen, timeMs: this.now,
+    };
+  }
+}
+
+function hostLink(ip: number, mac: Mac): LinkConfig {
+  return { ...DEFAULT_LINK_CONFIG, mac, ip, arpMac: mac, clusterMacs: [], answerArp: true, arpRetryMs: 200 };
+}
+
+function min(ts: readonly (number | null)[]): number | null {
+  let t: number | null = null;
+  for (const x of ts) if (x !== null && (t === null || x < t)) t = x;
+  return t;
+}
+
+export function runSim(opts: SimOptions): Promise<SimResult> {
+  return new Sim(opts).run();
+}
