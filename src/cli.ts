@@ -37,7 +37,7 @@ commands:
             --config FILE           JSON with the same fields: listen, backend, cert, key, shards,
                                     rsaWorkers, rsaProvider, stateDir, admin, maxConnections,
                                     handshakeTimeout, idleTimeout, backendConnectTimeout, maxBuffer, drainTimeout, logLevel,
-                                    proxyProtocol, and the cluster fields below (flags win);
+                                    proxyProtocol, sessionCacheSize, sessionTtl, and the cluster fields below (flags win);
                                     certificates: [{cert, key, names?}] instead of cert/key for SNI
             --shards N              worker threads running connections
             --rsa-workers N         RSA pool threads; 0 runs RSA inside the shards, no thread hop
@@ -50,6 +50,8 @@ commands:
             --idle-timeout T        close after no byte either way for T (default 60s)
             --backend-connect-timeout T  (default 5s)
             --max-buffer BYTES      bytes held per direction before reading pauses, e.g. 512k (default 1m)
+            --session-cache-size N  TLS sessions kept for resumption, shared by the shards (default 20000)
+            --session-ttl T         a session's lifetime, e.g. 5m (default 120m, at most 24 h)
             --drain-timeout T       SIGTERM: open connections may finish for T, then are cut (default 30s;
                                     SIGINT stops at once)
             --proxy-protocol V      off | v1 | v2: PROXY protocol header with the client's addresses first
@@ -122,7 +124,7 @@ async function start(argv: string[]): Promise<void> {
       "rsa-provider": { type: "string" }, "state-dir": { type: "string" }, admin: { type: "string" },
       "max-connections": { type: "string" }, "handshake-timeout": { type: "string" }, "idle-timeout": { type: "string" },
       "backend-connect-timeout": { type: "string" }, "max-buffer": { type: "string" }, "log-level": { type: "string" }, "drain-timeout": { type: "string" },
-      "proxy-protocol": { type: "string" },
+      "proxy-protocol": { type: "string" }, "session-cache-size": { type: "string" }, "session-ttl": { type: "string" },
       peers: { type: "string" }, "node-id": { type: "string" }, "cluster-key": { type: "string" }, "cluster-id": { type: "string" },
       "cluster-port": { type: "string" }, replication: { type: "string" }, "cluster-aggregation": { type: "string" },
       "cluster-keepalive": { type: "string" }, "cluster-dead-after": { type: "string" },
@@ -150,7 +152,7 @@ async function start(argv: string[]): Promise<void> {
     rsaWorkers: values["rsa-workers"], rsaProvider: values["rsa-provider"], stateDir: values["state-dir"], admin: values.admin,
     maxConnections: values["max-connections"], handshakeTimeout: values["handshake-timeout"], idleTimeout: values["idle-timeout"],
     backendConnectTimeout: values["backend-connect-timeout"], maxBuffer: values["max-buffer"], logLevel: values["log-level"], drainTimeout: values["drain-timeout"],
-    proxyProtocol: values["proxy-protocol"],
+    proxyProtocol: values["proxy-protocol"], sessionCacheSize: values["session-cache-size"], sessionTtl: values["session-ttl"],
     peers: values.peers, nodeId: values["node-id"], clusterKey: values["cluster-key"], clusterId: values["cluster-id"],
     clusterPort: values["cluster-port"], replication: values.replication, clusterAggregation: values["cluster-aggregation"],
     clusterKeepalive: values["cluster-keepalive"], clusterDeadAfter: values["cluster-dead-after"],

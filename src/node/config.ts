@@ -89,6 +89,10 @@ export interface Limits {
   readonly maxBufferBytes: number;
   /** SIGTERM: how long open connections may take to finish before they are cut. */
   readonly drainTimeoutMs: number;
+  /** Sessions the node's cache keeps for resumption (src/node/sessions.ts), shared by its shards. */
+  readonly sessionCacheSize: number;
+  /** A session's lifetime from its full handshake (RFC 5246 §F.1.4 suggests at most 24 h). */
+  readonly sessionTtlMs: number;
 }
 
 export const DEFAULT_LIMITS: Limits = {
@@ -103,6 +107,11 @@ export const DEFAULT_LIMITS: Limits = {
   // connections hold nothing (test/node/limits.test.ts).
   maxBufferBytes: 1024 * 1024,
   drainTimeoutMs: 30_000,
+  // The engine's defaults before the cache was shared (20,000 per shard, 2 h);
+  // nginx's ssl_session_timeout is 5 min, HAProxy's tune.ssl.lifetime 5 min,
+  // cachesize 20,000.
+  sessionCacheSize: 20_000,
+  sessionTtlMs: 2 * 3600_000,
 };
 
 /**
@@ -126,7 +135,7 @@ export const DEFAULT_ADMIN: Endpoint = { address: "127.0.0.1", port: 8444 };
 const FILE_FIELDS = [
   "listen", "backend", "cert", "key", "certificates", "shards", "rsaWorkers", "rsaProvider", "stateDir", "admin",
   "maxConnections", "handshakeTimeout", "idleTimeout", "backendConnectTimeout", "maxBuffer", "drainTimeout", "logLevel",
-  "proxyProtocol", "nodeId", "clusterId", "clusterPort", "peers", "clusterKey", "replication", "clusterAggregation",
+  "proxyProtocol", "sessionCacheSize", "sessionTtl", "nodeId", "clusterId", "clusterPort", "peers", "clusterKey", "replication", "clusterAggregation",
   "clusterKeepalive", "clusterDeadAfter",
 ] as const;
 type FileField = (typeof FILE_FIELDS)[number];
@@ -246,6 +255,8 @@ export function parseStartConfig(flags: RawStart, file: unknown, fileName = "con
       backendConnectTimeoutMs: get("backendConnectTimeout", "--backend-connect-timeout", (n, v) => duration(n, v, 10), DEFAULT_LIMITS.backendConnectTimeoutMs),
       drainTimeoutMs: get("drainTimeout", "--drain-timeout", (n, v) => duration(n, v, 0), DEFAULT_LIMITS.drainTimeoutMs),
       maxBufferBytes: get("maxBuffer", "--max-buffer", (n, v) => size(n, v, MIN_BUFFER_BYTES, 64 * 1024 * 1024), DEFAULT_LIMITS.maxBufferBytes),
+      sessionCacheSize: get("sessionCacheSize", "--session-cache-size", (n, v) => count(n, v, 10_000_000), DEFAULT_LIMITS.sessionCacheSize),
+      sessionTtlMs: get("sessionTtl", "--session-ttl", (n, v) => duration(n, v, 1000), DEFAULT_LIMITS.sessionTtlMs),
     },
   };
 }

@@ -23,6 +23,7 @@ import { prepareCertificates, type CertificateSource, type PreparedCertificates 
 import { DEFAULT_LIMITS, type Limits } from "./config.js";
 import type { CertificateGeneration, ShardInit, ShardItem, ToMain, ToMainConn, ToShard, ToShardTurn } from "./messages.js";
 import { proxyHeader, type ProxyProtocol } from "./proxy-protocol.js";
+import { MemoryNodeSessionCache, type NodeSessionCache, type SessionChange } from "./sessions.js";
 
 export interface DaemonOptions {
   readonly listen: Endpoint;
@@ -56,6 +57,11 @@ export interface DaemonOptions {
    * fold, the log and the event handler.
    */
   readonly cluster?: Omit<ClusterNodeConfig, "channel"> & { readonly channel?: Omit<NonNullable<ClusterNodeConfig["channel"]>, "log" | "onEvents"> };
+  /**
+   * The node's session cache, shared by its shards (src/node/sessions.ts);
+   * default: a MemoryNodeSessionCache bounded by limits.sessionCacheSize / sessionTtlMs.
+   */
+  readonly sessions?: NodeSessionCache;
 }
 
 type LogFn = (fields: Record<string, unknown>, msg: string) => void;
@@ -187,6 +193,8 @@ interface Generation {
 }
 
 const PORT_TRIES = 8;
+/** Expired sessions are dropped (and the shards told) this often; a lookup refuses them anyway. */
+const SESSION_SWEEP_MS = 10_000;
 
 /** rsaStats() without a pool (rsaWorkers 0): nothing ever queues. */
 const NO_POOL_STATS: RsaPoolStats = {
@@ -203,7 +211,10 @@ export class Daemon extends EventEmitter {
   };
   readonly failures: DaemonFailures = { handshake: {}, backend: {} };
   readonly limits: Limits;
+  /** The node's session cache: the shards hold copies and send their changes here. */
+  readonly sessions: NodeSessionCache;
   private sweeper: NodeJS.Timeout | null = null;
+  private lastSessionSweep = 0;
   private readonly conns = new Map<number, Conn>();
   private readonly slots: Slot[] = [];
   private readonly buckets: BucketMap;
@@ -224,6 +235,10 @@ export class Daemon extends EventEmitter {
     super();
     this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
     this.buckets = new BucketMap(opts.shards);
+    this.sessions = opts.sessions ?? new MemoryNodeSessionCache({ maxEntries: this.limits.sessionCacheSize, ttlMs: this.limits.sessionTtlMs, now: Date.now });
+    // Every change, a shard's or a cluster peer's, reaches every shard's copy
+    // (a shard not yet ready gets it after its init, which held entries()).
+    this.sessions.onChange((change) => this.broadcast({ t: "session", change }));
     // Checked before anything starts: a bad certificate fails `start`, not each handshake.
     this.current = this.generation(1, prepareCertificates(opts.certificates, "g1"));
     // SSLACC §4.5: bind the backend leg to a port in the client's bucket.
@@ -356,6 +371,7 @@ export class Daemon extends EventEmitter {
       shard: index, generations, provider: "default",
       ...(this.opts.rsaWorkers === 0 && { rsaInShard: this.opts.rsaProvider }),
       ...(this.opts.maxRecord !== undefined && { maxRecord: this.opts.maxRecord }),
+      sessions: this.sessions.entries(), sessionTtlMs: this.limits.sessionTtlMs,
     };
   }
 
@@ -490,7 +506,10 @@ export class Daemon extends EventEmitter {
         for (const p of slot.pending.splice(0)) this.postTo(slot, p.m, p.transfer);
         return;
       case "batches":
-        for (const b of m.list) this.fromShardConn(slot, b);
+        for (const b of m.list) {
+          if (b.t === "session") this.sessionFromShard(b.change);
+          else this.fromShardConn(slot, b);
+        }
         this.uncorkAll();
         return;
       default:
@@ -517,6 +536,15 @@ export class Daemon extends EventEmitter {
   private uncorkAll(): void {
     for (const s of this.corked) if (s.writableCorked > 0) s.uncork();
     this.corked.length = 0;
+  }
+
+  /** A shard's engine cached a session or invalidated one (RFC 5246 §7.2.2): the node's cache decides, onChange tells every shard. */
+  private sessionFromShard(change: SessionChange): void {
+    switch (change.type) {
+      case "add": return void this.sessions.put(change.session);
+      case "remove": return void this.sessions.remove(change.id);
+      default: exhaustive(change);
+    }
   }
 
   private fromShardConn(slot: Slot, m: ToMainConn): void {
@@ -860,6 +888,11 @@ export class Daemon extends EventEmitter {
   /** Handshake deadline (slowloris: bytes trickling in keep no timer alive) and idle timeout. */
   private sweep(): void {
     const now = Date.now();
+    if (now - this.lastSessionSweep >= SESSION_SWEEP_MS) {
+      this.lastSessionSweep = now;
+      // Another implementation (a clustered one) expires its own.
+      if (this.sessions instanceof MemoryNodeSessionCache) this.sessions.sweep();
+    }
     for (const c of this.conns.values()) {
       if (!c.handshakeDone && now - c.acceptedAt > this.limits.handshakeTimeoutMs) {
         this.counters.handshakeTimeouts++;

@@ -24,7 +24,9 @@
 // "stored by the main thread" (see src/shard/shard.ts).
 import type { RsaProviderName } from "../crypto/rsa-pool.js";
 import type { RsaPrivateKey } from "../crypto/types.js";
+import type { SessionData } from "../tls/session-cache.js";
 import type { ShardCertificate } from "./certificates.js";
+import type { SessionChange } from "./sessions.js";
 
 /**
  * One certificate generation: the set loaded at start or by one SIGHUP.
@@ -47,6 +49,10 @@ export interface ShardInit {
   /** RSA in the shard (rsaWorkers 0) with this provider, instead of asking the main thread's pool. */
   readonly rsaInShard?: RsaProviderName;
   readonly maxRecord?: number;
+  /** The node's session cache at spawn (src/node/sessions.ts); later changes come as "session" messages. */
+  readonly sessions: readonly SessionData[];
+  /** Session lifetime in ms (the copy refuses expired sessions; the node's cache announces their removal). */
+  readonly sessionTtlMs: number;
 }
 
 export type ToShard =
@@ -73,6 +79,8 @@ export type ToShard =
   | { readonly t: "backend-connected"; readonly conn: number }
   | { readonly t: "backend-failed"; readonly conn: number; readonly reason: string }
   | { readonly t: "rsa-done"; readonly conn: number; readonly id: number; readonly premaster: Uint8Array }
+  /** A change of the node's session cache, whoever made it (this shard's own changes come back too). */
+  | { readonly t: "session"; readonly change: SessionChange }
   /** The sockets are gone: forget the connection. */
   | { readonly t: "drop"; readonly conn: number }
   /** Tests: die in the way named (an uncaught exception or process.exit). */
@@ -109,10 +117,17 @@ export type ToMainConn =
   /** The shard could not handle a message for this connection (a bug or a broken snapshot): close it. */
   | { readonly t: "conn-error"; readonly conn: number; readonly message: string };
 
+/**
+ * A session the shard's engine put in or removed from its copy of the node's
+ * cache. Queued in the turn before the batch whose checkpoint finished the
+ * handshake, so the node holds the session before its Finished is written.
+ */
+export type ToMainSession = { readonly t: "session"; readonly change: SessionChange };
+
 export type ToMain =
   | { readonly t: "ready"; readonly shard: number }
   /** Everything one incoming message (a turn's ToShard[]) produced, in order; one postMessage, so atomic. */
-  | { readonly t: "batches"; readonly list: readonly ToMainConn[] };
+  | { readonly t: "batches"; readonly list: readonly (ToMainConn | ToMainSession)[] };
 
 /**
  * What the main thread posts: every ToShard of one event-loop turn for that

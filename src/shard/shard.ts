@@ -30,9 +30,9 @@ import { decodeRelaySnapshot, encodeRelayCheckpoint } from "../relay/checkpoint.
 import { Relay, type RelayOutput } from "../relay/relay.js";
 import type { TlsServerConfig } from "../tls/config.js";
 import type { EngineDeps } from "../tls/server.js";
-import { MemorySessionCache } from "../tls/session-cache.js";
 import { tlsConfigOf } from "../node/certificates.js";
-import { ShardErrors, type CertificateGeneration, type ShardInit, type ShardItem, type ToMain, type ToMainConn, type ToShard, type ToShardTurn } from "../node/messages.js";
+import { ShardErrors, type CertificateGeneration, type ShardInit, type ShardItem, type ToMain, type ToMainConn, type ToMainSession, type ToShard, type ToShardTurn } from "../node/messages.js";
+import { ShardSessionCopy } from "../node/sessions.js";
 
 /** The TLS configuration of one certificate generation, built identically on every shard (law 0). */
 export function shardTlsConfig(g: CertificateGeneration): TlsServerConfig {
@@ -59,15 +59,21 @@ class Shard {
   /** Connections whose checkpoints are stored only on "stored" (replicated by the cluster). */
   private readonly replicated = new Set<number>();
   private readonly provider: CryptoProvider;
-  // Per shard; a clustered cache is later work (docs/daemon.md).
-  private readonly sessions = new MemorySessionCache({ maxEntries: 20_000, ttlMs: 2 * 3600_000, now: () => Date.now() });
+  /**
+   * This shard's copy of the node's session cache (src/node/sessions.ts): the
+   * engine's put/remove go into this turn's output, ahead of the batch that
+   * made them (so the session is in the node's cache before the Finished
+   * that completes its handshake is written).
+   */
+  private readonly sessions: ShardSessionCopy;
   /** This turn's output, posted as one message by postTurn(). */
-  private out: ToMainConn[] = [];
+  private out: (ToMainConn | ToMainSession)[] = [];
   private outTransfer: ArrayBuffer[] = [];
 
   constructor(private readonly init: ShardInit, private readonly post: (m: ToMain, transfer: ArrayBuffer[]) => void) {
     for (const g of init.generations) this.addGeneration(g);
     this.provider = init.provider === "default" ? defaultProvider : composeProvider({ rsa: init.provider });
+    this.sessions = new ShardSessionCopy(init.sessionTtlMs, init.sessions, (change) => this.out.push({ t: "session", change }));
   }
 
   private addGeneration(g: CertificateGeneration): void {
@@ -111,6 +117,7 @@ class Shard {
       this.keys.delete(m.gen);
       return void this.configs.delete(m.gen);
     }
+    if (m.t === "session") return this.sessions.apply(m.change);
     try {
       this.dispatch(m);
     } catch (e) {
@@ -120,7 +127,7 @@ class Shard {
     }
   }
 
-  private dispatch(m: Exclude<ToShard, { t: "die" | "die-at" | "certificates" | "forget-certificates" }>): void {
+  private dispatch(m: Exclude<ToShard, { t: "die" | "die-at" | "certificates" | "forget-certificates" | "session" }>): void {
     if (m.t === "open" || m.t === "restore") {
       if (this.relays.has(m.conn)) throw ShardErrors.duplicateConnection(m.conn);
       const config = this.configs.get(m.gen);
@@ -223,6 +230,7 @@ class Shard {
             items.push({ k: "closed", reason: o.reason, ...(o.alert !== undefined && { alert: o.alert }), ...(o.detail !== undefined && { detail: o.detail }) });
             break;
           case "session-invalidated":
+            // The engine already called sessions.remove(): the node's cache hears it from ShardSessionCopy.
             break;
           default:
             exhaustive(o);

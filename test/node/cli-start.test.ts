@@ -73,6 +73,8 @@ test("sslacc start: every bad field is named", () => {
     [["--idle-timeout", "5ms"], /--idle-timeout: expected a duration from 10 ms/],
     [["--backend-connect-timeout", "3h"], /--backend-connect-timeout: expected a duration/],
     [["--max-buffer", "1k"], /--max-buffer: expected a byte count from 32768/],
+    [["--session-cache-size", "0"], /--session-cache-size: expected an integer from 1 to 10000000/],
+    [["--session-ttl", "500ms"], /--session-ttl: expected a duration from 1000 ms/],
   ];
   for (const [args, re] of cases) {
     const r = run(...args);
@@ -106,7 +108,15 @@ test("start config: flags win over the file, the file over defaults", () => {
 test("start config: limits from flags and file, with defaults", () => {
   const d = parseStartConfig({}, undefined);
   assert.deepEqual(d.limits, DEFAULT_LIMITS);
-  const c = parseStartConfig({ handshakeTimeout: "2s", maxBuffer: "64k" }, { idleTimeout: "2m", maxConnections: 50, backendConnectTimeout: 750, maxBuffer: "1m" }, "f.json");
-  assert.deepEqual(c.limits, { maxConnections: 50, handshakeTimeoutMs: 2000, idleTimeoutMs: 120_000, backendConnectTimeoutMs: 750, maxBufferBytes: 65536, drainTimeoutMs: 30_000 });
+  const c = parseStartConfig(
+    { handshakeTimeout: "2s", maxBuffer: "64k", sessionTtl: "5m" },
+    { idleTimeout: "2m", maxConnections: 50, backendConnectTimeout: 750, maxBuffer: "1m", sessionCacheSize: 300, sessionTtl: "1m" }, "f.json",
+  );
+  assert.deepEqual(c.limits, {
+    maxConnections: 50, handshakeTimeoutMs: 2000, idleTimeoutMs: 120_000, backendConnectTimeoutMs: 750, maxBufferBytes: 65536, drainTimeoutMs: 30_000,
+    sessionCacheSize: 300, sessionTtlMs: 300_000,
+  });
   assert.throws(() => parseStartConfig({}, { maxBuffer: "1g" }, "f.json"), (e: unknown) => e instanceof StartConfigError && e.field === "f.json: maxBuffer");
+  assert.throws(() => parseStartConfig({}, { sessionCacheSize: "many" }, "f.json"), (e: unknown) => e instanceof StartConfigError && e.field === "f.json: sessionCacheSize");
+  assert.throws(() => parseStartConfig({}, { sessionTtl: "2d" }, "f.json"), (e: unknown) => e instanceof StartConfigError && e.field === "f.json: sessionTtl");
 });
