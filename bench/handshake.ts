@@ -9,7 +9,7 @@
 // Candidates run side by side in one run, interleaved round-robin (the
 // machine is shared and noisy; bench/harness.ts), medians of --repeats runs:
 // sslacc with native RSA, sslacc with WASM RSA, a plain Node `tls` proxy
-// (bench/node-tls-proxy.ts) and HAProxy if installed.
+// (bench/node-tls-proxy.ts), HAProxy and nginx (stream module) if installed.
 //
 // Client: `openssl s_time -new` (a new session per connection; with the
 // -no-CA* flags it does not rescan /etc/ssl/certs each time, NOTES.md),
@@ -19,7 +19,7 @@
 import { spawn } from "node:child_process";
 import { connect } from "node:tls";
 import { benchArgs, machine, median, printRows, round, writeJson } from "./harness.js";
-import { benchIdentity, cpuMs, startBackendProc, startHaproxy, startNodeTls, startSslacc, tempDir, type ServerProc } from "./servers.js";
+import { benchIdentity, serverCpuMs, startBackendProc, startHaproxy, startNginx, startNodeTls, startSslacc, tempDir, type ServerProc } from "./servers.js";
 
 interface Sample {
   readonly handshakes: number;
@@ -80,11 +80,11 @@ async function nodeClients(port: number, ms: number, conc: number): Promise<{ ha
 }
 
 async function sample(server: ServerProc, client: string, ms: number, conc: number): Promise<Sample> {
-  const cpu0 = cpuMs(server.pid);
+  const cpu0 = serverCpuMs(server);
   const t0 = process.hrtime.bigint();
   const r = client === "node" ? await nodeClients(server.port, ms, conc) : await sTime(server.port, ms, conc);
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-  return { handshakes: r.handshakes, seconds, cpuMs: cpuMs(server.pid) - cpu0, errors: r.errors };
+  return { handshakes: r.handshakes, seconds, cpuMs: serverCpuMs(server) - cpu0, errors: r.errors };
 }
 
 async function main(): Promise<void> {
@@ -117,6 +117,7 @@ async function main(): Promise<void> {
       : []),
     await startNodeTls(id, backend.port),
     await startHaproxy(id, backend.port, dir),
+    await startNginx(id, backend.port, dir),
   ];
   const servers = all.filter((s): s is ServerProc => s !== null && (args.only === undefined || s.name.includes(args.only)));
   const samples = new Map<string, Sample[]>(servers.map((s) => [s.name, []]));
@@ -150,8 +151,11 @@ async function main(): Promise<void> {
     return b ? (v / b).toFixed(2) : "-";
   };
   printRows(
-    ["candidate", "handshakes/s", "CPU-ms/hs", "errors", "vs node-tls", "vs haproxy", "runs"],
-    results.map((r) => [r.name, r.handshakesPerSec.toFixed(0), r.cpuMsPerHandshake.toFixed(2), String(r.errors), ratio(r.handshakesPerSec, "node-tls"), ratio(r.handshakesPerSec, "haproxy"), r.samples.join(" ")]),
+    ["candidate", "handshakes/s", "CPU-ms/hs", "errors", "vs node-tls", "vs haproxy", "vs nginx", "runs"],
+    results.map((r) => [
+      r.name, r.handshakesPerSec.toFixed(0), r.cpuMsPerHandshake.toFixed(2), String(r.errors),
+      ratio(r.handshakesPerSec, "node-tls"), ratio(r.handshakesPerSec, "haproxy"), ratio(r.handshakesPerSec, "nginx"), r.samples.join(" "),
+    ]),
   );
   console.log(`client: ${client} ×${conc}, ${ms} ms per run, median of ${args.repeats}; TLS 1.2 AES128-SHA, RSA-2048, 100-byte reply`);
   if (args.json) writeJson(args.json, { machine: machine(), client: { kind: client, concurrency: conc, msPerRun: ms, repeats: args.repeats }, results });

@@ -6,6 +6,9 @@
 import { cpus, totalmem } from "node:os";
 import { writeFileSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
+import cliProgress from "cli-progress";
+
+const { SingleBar, Presets } = cliProgress;
 
 export interface Candidate {
   readonly primitive: string;
@@ -141,4 +144,18 @@ export function printRows(head: readonly string[], rows: readonly (readonly stri
   console.log(line(head));
   console.log(widths.map((w) => "-".repeat(w)).join("  "));
   for (const r of rows) console.log(line(r));
+}
+
+/**
+ * A progress bar on stderr while a bench runs (cli-progress); without a
+ * terminal, one line per step instead, so logs still show where it is.
+ */
+export function progress(label: string, total: number): { step(what: string): void; stop(): void } {
+  if (!process.stderr.isTTY) {
+    let i = 0;
+    return { step: (what) => console.error(`${label} ${++i}/${total} ${what}`), stop: () => {} };
+  }
+  const bar = new SingleBar({ format: `${label} [{bar}] {value}/{total} {what}`, stream: process.stderr, hideCursor: true, clearOnComplete: false }, Presets.shades_classic);
+  bar.start(total, 0, { what: "" });
+  return { step: (what) => bar.increment(1, { what }), stop: () => bar.stop() };
 }

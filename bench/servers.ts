@@ -8,7 +8,7 @@
 // Every candidate is given the same certificate (RSA-2048) and restricted to
 // TLS 1.2 with AES128-SHA by the client.
 import { spawn, type ChildProcess } from "node:child_process";
-import { readFileSync, writeFileSync, mkdtempSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connect as netConnect, createServer as netServer } from "node:net";
@@ -18,7 +18,20 @@ export interface ServerProc {
   readonly name: string;
   readonly port: number;
   readonly pid: number;
+  /** Every process whose CPU counts (nginx's master and workers); default: `pid` alone. */
+  readonly pids?: () => readonly number[];
   stop(): Promise<void>;
+}
+
+/** CPU time of a server, all its processes (see `pids`), ms. */
+export function serverCpuMs(s: ServerProc): number {
+  return (s.pids?.() ?? [s.pid]).reduce((a, pid) => {
+    try {
+      return a + cpuMs(pid);
+    } catch {
+      return a; // a worker that exited between the listing and the read
+    }
+  }, 0);
 }
 
 /** A free loopback port (bound and released). */
@@ -55,9 +68,10 @@ export function tempDir(): string {
 }
 
 /** Spawns `cmd` and resolves once a line of its output matches `ready`. */
-function spawnReady(name: string, port: number, cmd: string, args: string[], ready: RegExp, env: NodeJS.ProcessEnv = {}): Promise<ServerProc> {
+function spawnReady(name: string, port: number, cmd: string, args: string[], ready: RegExp, env: NodeJS.ProcessEnv = {}, launcher: readonly string[] = []): Promise<ServerProc> {
   return new Promise((resolve, reject) => {
-    const p: ChildProcess = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env } });
+    const [bin, ...pre] = launcher.length > 0 ? launcher : [cmd];
+    const p: ChildProcess = spawn(bin!, launcher.length > 0 ? [...pre, cmd, ...args] : args, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env } });
     let out = "";
     const onData = (d: Buffer) => {
       out += d.toString();
@@ -99,23 +113,54 @@ export interface SslaccOptions {
   /** Another build's dist/ (an A/B baseline, bench/handshake.ts --baseline) and the name it runs under. */
   readonly dist?: string;
   readonly name?: string;
+  /** Admin endpoint HOST:PORT (default off). */
+  readonly admin?: string;
+  /** Listen port (default: a free one). */
+  readonly port?: number;
+  /** Command prefix the process is exec'ed through (a cgroup, bench/cgroup.ts). */
+  readonly launcher?: readonly string[];
 }
 
 export async function startSslacc(id: { cert: string; key: string }, backendPort: number, o: SslaccOptions): Promise<ServerProc> {
-  const port = await freePort();
+  const port = o.port ?? (await freePort());
   const args = [
     ...(o.nodeArgs ?? []), o.dist !== undefined ? join(o.dist, "src/cli.js") : join(here, "../src/cli.js"), "start", "--listen", `127.0.0.1:${port}`, "--backend", `127.0.0.1:${backendPort}`,
-    "--cert", id.cert, "--key", id.key, "--rsa-provider", o.provider, "--admin", "off",
+    "--cert", id.cert, "--key", id.key, "--rsa-provider", o.provider, "--admin", o.admin ?? "off",
     ...(o.shards !== undefined ? ["--shards", String(o.shards)] : []),
     ...(o.rsaWorkers !== undefined ? ["--rsa-workers", String(o.rsaWorkers)] : []),
     ...(o.extraArgs ?? []),
   ];
-  return spawnReady(o.name ?? `sslacc-${o.provider}`, port, process.execPath, args, /listening on/, { SSLACC_LOG_LEVEL: "warn" });
+  return spawnReady(o.name ?? `sslacc-${o.provider}`, port, process.execPath, args, /listening on/, { SSLACC_LOG_LEVEL: "warn" }, o.launcher);
 }
 
 export async function startNodeTls(id: { cert: string; key: string }, backendPort: number): Promise<ServerProc> {
   const port = await freePort();
   return spawnReady("node-tls", port, process.execPath, [join(here, "node-tls-proxy.js"), id.cert, id.key, String(port), String(backendPort)], /ready/);
+}
+
+/** Resolves once something accepts on the port (for servers that print nothing when ready); rejects if `p` exits first. */
+function waitForPort(p: ChildProcess, name: string, port: number): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    p.once("error", reject);
+    p.once("exit", (code) => reject(new Error(`${name} exited (${code})`)));
+    const poll = () => {
+      const s = netConnect(port, "127.0.0.1");
+      s.once("connect", () => (s.destroy(), resolve()));
+      s.once("error", () => setTimeout(poll, 50));
+    };
+    poll();
+  });
+}
+
+function killable(name: string, port: number, p: ChildProcess, signal: NodeJS.Signals = "SIGKILL"): ServerProc {
+  return {
+    name, port, pid: p.pid!,
+    stop: () => new Promise<void>((r) => {
+      if (p.exitCode !== null || p.signalCode !== null) return r();
+      p.once("exit", () => r());
+      p.kill(signal);
+    }),
+  };
 }
 
 /** HAProxy in TCP mode, SSL offload, 2 threads (one per core here), no session cache help (the client never resumes). */
@@ -141,26 +186,62 @@ export async function startHaproxy(id: { combined: string }, backendPort: number
   try {
     // -db: foreground, no daemon; haproxy prints nothing when ready, so wait for the port.
     const p = spawn("haproxy", ["-db", "-f", cfg], { stdio: ["ignore", "ignore", "inherit"] });
-    await new Promise<void>((resolve, reject) => {
-      p.once("error", reject);
-      p.once("exit", (code) => reject(new Error(`haproxy exited (${code})`)));
-      const poll = () => {
-        const s = netConnect(port, "127.0.0.1");
-        s.once("connect", () => (s.destroy(), resolve()));
-        s.once("error", () => setTimeout(poll, 50));
-      };
-      poll();
-    });
-    return {
-      name: "haproxy", port, pid: p.pid!,
-      stop: () => new Promise<void>((r) => {
-        if (p.exitCode !== null) return r();
-        p.once("exit", () => r());
-        p.kill("SIGKILL");
-      }),
-    };
+    await waitForPort(p, "haproxy", port);
+    return killable("haproxy", port, p);
   } catch (e) {
     console.error(`haproxy not run: ${(e as Error).message} (apt-get install -y haproxy)`);
     return null;
+  }
+}
+
+/**
+ * nginx as a TLS-terminating TCP proxy (the stream module, as HAProxy's tcp
+ * mode), one worker process per core, if nginx and libnginx-mod-stream are
+ * installed (`apt-get install nginx-light libnginx-mod-stream`). Its CPU is
+ * the master's and the workers' (`pids`).
+ */
+export async function startNginx(id: { cert: string; key: string }, backendPort: number, dir: string): Promise<ServerProc | null> {
+  const module = "/usr/lib/nginx/modules/ngx_stream_module.so";
+  const port = await freePort();
+  const cfg = join(dir, "nginx.conf");
+  writeFileSync(cfg, [
+    `load_module ${module};`,
+    "daemon off;",
+    "master_process on;",
+    "worker_processes auto;",
+    `pid ${join(dir, "nginx.pid")};`,
+    `error_log ${join(dir, "nginx-error.log")} warn;`,
+    "events { worker_connections 4096; }",
+    "stream {",
+    `  server {`,
+    `    listen 127.0.0.1:${port} ssl;`,
+    `    ssl_certificate ${id.cert};`,
+    `    ssl_certificate_key ${id.key};`,
+    "    ssl_protocols TLSv1 TLSv1.1 TLSv1.2;",
+    "    ssl_ciphers AES128-SHA:@SECLEVEL=0;",
+    `    proxy_pass 127.0.0.1:${backendPort};`,
+    "  }",
+    "}",
+    "",
+  ].join("\n"));
+  try {
+    if (!existsSync(module)) throw new Error(`${module} missing`);
+    const p = spawn("nginx", ["-c", cfg, "-p", dir, "-e", join(dir, "nginx-error.log")], { stdio: ["ignore", "ignore", "inherit"] });
+    await waitForPort(p, "nginx", port);
+    // SIGTERM: the master stops its workers (SIGKILL would leave them running).
+    return { ...killable("nginx", port, p, "SIGTERM"), pids: () => childPids(p.pid!) };
+  } catch (e) {
+    console.error(`nginx not run: ${(e as Error).message} (apt-get install -y nginx-light libnginx-mod-stream)`);
+    return null;
+  }
+}
+
+/** A process and its direct children (nginx's workers), from /proc. */
+function childPids(pid: number): number[] {
+  try {
+    const kids = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim();
+    return [pid, ...(kids === "" ? [] : kids.split(" ").map(Number))];
+  } catch {
+    return [pid];
   }
 }
