@@ -89,6 +89,8 @@ export interface NodeSetup {
   readonly cleanup: Cleanup;
   /** Extra `sslacc start` arguments for every node. */
   readonly extraArgs?: readonly string[];
+  /** Extra arguments for cluster members only. */
+  readonly clusterArgs?: readonly string[];
 }
 
 /** A node alone (no cluster flags): one shard, RSA in the shard, as the cluster nodes. */
@@ -117,7 +119,7 @@ export async function startCluster(s: NodeSetup, line: ClusterLine, n: number): 
       provider: "native", shards: 1, rsaWorkers: 0, admin, name, launcher: s.cgroups.launcher(name),
       extraArgs: [
         "--node-id", String(i + 1), "--cluster-id", String(clusterId), "--cluster-port", String(port), "--peers", peers,
-        "--cluster-key", key, ...lineFlags(line), ...(s.extraArgs ?? []),
+        "--cluster-key", key, ...lineFlags(line), ...(s.clusterArgs ?? []), ...(s.extraArgs ?? []),
       ],
     });
     s.cleanup.add(proc);
@@ -138,43 +140,49 @@ function clusterOf(st: Record<string, unknown>): Record<string, unknown> | null 
   return typeof c === "object" && c !== null ? (c as Record<string, unknown>) : null;
 }
 
-/**
- * Which buckets node `id` owns, from a per-bucket owner array in its cluster
- * status (any key holding 1024 member ids), or null when the status has none.
- */
-function ownedMask(cluster: Record<string, unknown>, id: number): Uint8Array | null {
-  for (const v of Object.values(cluster)) {
-    if (Array.isArray(v) && v.length === BUCKETS && v.every((x) => typeof x === "number")) return Uint8Array.from(v as number[], (o) => (o === id ? 1 : 0));
-  }
-  return null;
+/** Which buckets a member owns, from `cluster.ownedBuckets` in its status; null when the status has no such list. */
+function ownedMask(cluster: Record<string, unknown>): Uint8Array | null {
+  const list = cluster["ownedBuckets"];
+  if (!Array.isArray(list)) return null;
+  const mask = new Uint8Array(BUCKETS);
+  for (const b of list) if (Number.isInteger(b) && b >= 0 && b < BUCKETS) mask[b] = 1;
+  return mask;
 }
 
 /**
- * Waits until every member sees all `nodes` alive and every bucket owned
- * (member bucket counts sum to 1024), then returns the load generator's
- * targets (with each node's owned buckets when the status lists them).
+ * Waits until every member sees all `nodes` alive, every bucket is in the
+ * map with no handoff in progress and — when the status lists each member's
+ * leased buckets (`ownedBuckets`) — every bucket is leased by exactly one
+ * member; then returns the load generator's targets, with each node's owned
+ * buckets when listed.
  */
 export async function waitFormed(nodes: readonly Node[], timeoutMs = 15_000): Promise<Target[]> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const sts = await Promise.all(nodes.map(status));
-    const clusters = sts.map(clusterOf);
-    const formed = clusters.every((c) => {
-      const members = c?.["members"];
-      if (!Array.isArray(members)) return false;
-      const alive = members.filter((m: { alive?: boolean }) => m.alive === true).length;
-      const owned = members.reduce((a: number, m: { buckets?: number }) => a + (m.buckets ?? 0), 0);
-      return alive === nodes.length && owned === BUCKETS;
-    });
-    if (formed) {
-      return nodes.map((n, i) => {
-        const owned = ownedMask(clusters[i]!, n.id);
-        return { host: "127.0.0.1", port: n.proc.port, ...(owned !== null && { owned }) };
-      });
+    const clusters = (await Promise.all(nodes.map(status))).map(clusterOf);
+    const masks = clusters.map((c) => (c === null ? null : ownedMask(c)));
+    if (clusters.every((c) => isFormed(c, nodes.length)) && (masks.every((m) => m === null) || leasedOnce(masks))) {
+      return nodes.map((n, i) => ({ host: "127.0.0.1", port: n.proc.port, ...(masks[i] !== null && { owned: masks[i]! }) }));
     }
     if (Date.now() > deadline) throw new Error(`cluster of ${nodes.length} did not form in ${timeoutMs} ms: ${JSON.stringify(clusters.map((c) => c?.["members"] ?? null))}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+function isFormed(c: Record<string, unknown> | null, n: number): boolean {
+  const members = c?.["members"];
+  if (!Array.isArray(members)) return false;
+  const alive = members.filter((m: { alive?: boolean }) => m.alive === true).length;
+  const mapped = members.reduce((a: number, m: { buckets?: number }) => a + (m.buckets ?? 0), 0);
+  return alive === n && mapped === BUCKETS && c?.["handoffs"] === 0;
+}
+
+/** Every bucket leased by exactly one member. */
+function leasedOnce(masks: readonly (Uint8Array | null)[]): boolean {
+  for (let b = 0; b < BUCKETS; b++) {
+    if (masks.reduce((a, m) => a + (m?.[b] ?? 0), 0) !== 1) return false;
+  }
+  return true;
 }
 
 /** Counters of one node at one instant: CPU and the daemon's counters the benches use. */
@@ -187,6 +195,11 @@ export interface NodeSnapshot {
   /** Cluster messages and datagrams this node sent (aggregator counters), 0 alone. */
   readonly messages: number;
   readonly datagrams: number;
+  /** Connections accepted in a bucket this node owned (replicated) and in one it did not (served unreplicated). */
+  readonly replicated: number;
+  readonly unreplicated: number;
+  /** The cluster's bucket-map version (a delta counts map changes: members declared dead, buckets moved). */
+  readonly mapVersion: number;
 }
 
 export async function snapshot(n: Node): Promise<NodeSnapshot> {
@@ -194,6 +207,7 @@ export async function snapshot(n: Node): Promise<NodeSnapshot> {
   const cpu = cpuMs(n.proc.pid);
   const c = (st["counters"] ?? {}) as Record<string, number>;
   const agg = (clusterOf(st)?.["aggregation"] ?? {}) as Record<string, number>;
+  const link = (clusterOf(st)?.["link"] ?? {}) as Record<string, number>;
   return {
     cpuMs: cpu,
     handshakes: c["handshakes"] ?? 0,
@@ -202,6 +216,9 @@ export async function snapshot(n: Node): Promise<NodeSnapshot> {
     rsa: c["rsaRequests"] ?? 0,
     messages: agg["messages"] ?? 0,
     datagrams: agg["datagrams"] ?? 0,
+    replicated: link["replicatedConnections"] ?? 0,
+    unreplicated: link["unreplicatedConnections"] ?? 0,
+    mapVersion: Number(clusterOf(st)?.["mapVersion"] ?? 0),
   };
 }
 
@@ -209,5 +226,6 @@ export function delta(a: NodeSnapshot, b: NodeSnapshot): NodeSnapshot {
   return {
     cpuMs: b.cpuMs - a.cpuMs, handshakes: b.handshakes - a.handshakes, resumed: b.resumed - a.resumed,
     checkpoints: b.checkpoints - a.checkpoints, rsa: b.rsa - a.rsa, messages: b.messages - a.messages, datagrams: b.datagrams - a.datagrams,
+    replicated: b.replicated - a.replicated, unreplicated: b.unreplicated - a.unreplicated, mapVersion: b.mapVersion - a.mapVersion,
   };
 }

@@ -11,11 +11,13 @@ import { Resvg } from "@resvg/resvg-js";
 const FONT = "DejaVu Sans";
 const FONT_DIR = "/usr/share/fonts/truetype";
 
-/** One point of a line chart: `series` names the line. */
+/** One point of a line chart: `series` names the line (its colour). */
 export interface Point {
   readonly x: number;
   readonly y: number;
   readonly series: string;
+  /** "projected" points (a model, N × one node) are drawn dashed, without marks; default "measured". */
+  readonly kind?: "measured" | "projected";
 }
 
 export interface LineChart {
@@ -24,16 +26,17 @@ export interface LineChart {
   readonly xTitle: string;
   readonly yTitle: string;
   readonly points: readonly Point[];
-  /** Series drawn dashed without point marks (projections, models). */
-  readonly dashed?: readonly string[];
-  /** Log scale on x (e.g. a projection to 64 nodes). */
+  /** Log scales (base 2), e.g. a projection to 64 nodes. */
   readonly xLog?: boolean;
+  readonly yLog?: boolean;
 }
 
-/** The vega-lite spec of a multi-series line chart with point marks on measured series. */
+/**
+ * The vega-lite spec of a multi-series line chart: one colour per series,
+ * measured points solid with marks, projected ones dashed.
+ */
 export function lineChartSpec(c: LineChart): TopLevelSpec {
-  const dashed = c.dashed ?? [];
-  const isDashed = dashed.length > 0 ? dashed.map((s) => `datum.series === ${JSON.stringify(s)}`).join(" || ") : "false";
+  const scale = (log: boolean | undefined, zero: boolean) => (log ? { type: "log" as const, base: 2 } : { zero });
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
     title: c.subtitle === undefined ? c.title : { text: c.title, subtitle: c.subtitle },
@@ -41,18 +44,20 @@ export function lineChartSpec(c: LineChart): TopLevelSpec {
     height: 340,
     background: "white",
     config: { font: FONT },
-    data: { values: c.points.map((p) => ({ ...p })) },
+    data: { values: c.points.map((p) => ({ ...p, kind: p.kind ?? "measured" })) },
     encoding: {
-      x: { field: "x", type: "quantitative", title: c.xTitle, scale: c.xLog ? { type: "log", base: 2 } : { zero: false }, axis: { tickMinStep: 1 } },
-      y: { field: "y", type: "quantitative", title: c.yTitle, scale: { zero: true } },
+      x: { field: "x", type: "quantitative", title: c.xTitle, scale: scale(c.xLog, false), axis: { tickMinStep: 1 } },
+      y: { field: "y", type: "quantitative", title: c.yTitle, scale: scale(c.yLog, true) },
       color: { field: "series", type: "nominal", title: null, legend: { orient: "top-left" } },
     },
     layer: [
       {
         mark: { type: "line" },
-        encoding: { strokeDash: { condition: { test: isDashed, value: [6, 4] }, value: [1, 0] } },
+        encoding: {
+          strokeDash: { field: "kind", type: "nominal", title: null, scale: { domain: ["measured", "projected"], range: [[1, 0], [6, 4]] }, legend: { orient: "bottom-right" } },
+        },
       },
-      { transform: [{ filter: `!(${isDashed})` }], mark: { type: "point", filled: true, size: 50 } },
+      { transform: [{ filter: "datum.kind === 'measured'" }], mark: { type: "point", filled: true, size: 50 } },
     ],
   };
 }
