@@ -191,8 +191,14 @@ export class ClusterLink {
     await this.running.close(opts);
   }
 
+  /**
+   * The channel's status, the buckets this member holds a lease on now (a
+   * balancer, e.g. bench/loadgen.ts, sends each connection to its bucket's
+   * owner with them), and the link's counters.
+   */
   status() {
-    return { ...this.running.channel.status(), link: { ...this.counters, replicating: this.conns.size, awaitingAcks: this.pending.size } };
+    const ownedBuckets = [...this.running.node.ownedBuckets(this.running.channel.now())].sort((a, b) => a - b);
+    return { ...this.running.channel.status(), ownedBuckets, link: { ...this.counters, replicating: this.conns.size, awaitingAcks: this.pending.size } };
   }
 }
 

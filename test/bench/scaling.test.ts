@@ -54,7 +54,10 @@ test("bench:scaling --quick writes the JSON schema, an SVG and a PNG, and keeps 
   for (const name of ["norm", "agg", "k1"]) assert.equal(lines[name]![0], hs1, `${name} starts at the one-node rate`);
   const eff = j["efficiency"] as Record<string, unknown>;
   assert.deepEqual(Object.keys(eff).sort(), ["agg", "k1", "norm"]);
-  const detail = JSON.parse(readFileSync(join(dir, "scaling-detail.json"), "utf8")) as { clusterFlags: boolean; runs: Array<{ nodes: Array<{ resumed: number; handshakes: number; rsa: number }> }> };
+  const detail = JSON.parse(readFileSync(join(dir, "scaling-detail.json"), "utf8")) as {
+    clusterFlags: boolean;
+    runs: Array<{ line: string; nodes: Array<{ resumed: number; handshakes: number; unreplicated: number; mapVersion: number }> }>;
+  };
   if (detail.clusterFlags) {
     for (const name of ["norm", "agg", "k1"]) assert.ok((lines[name]![1] as number) > 0, `${name} measured at N = 2`);
     for (const name of ["norm", "agg", "k1"]) assert.equal(typeof eff[name], "number");
@@ -65,6 +68,10 @@ test("bench:scaling --quick writes the JSON schema, an SVG and a PNG, and keeps 
   }
   for (const run of detail.runs) {
     for (const n of run.nodes) assert.equal(n.resumed, 0, "the load generator never resumes a session");
+    // Routed by the members' ownedBuckets, every connection lands on its bucket's owner and is replicated
+    // (unless the map changed during the run, which the bench reports).
+    const mapChanged = run.nodes.some((n) => n.mapVersion !== 0);
+    if (run.line !== "alone" && !mapChanged) assert.deepEqual(run.nodes.map((n) => n.unreplicated), run.nodes.map(() => 0), `${run.line}: no connection served unreplicated`);
   }
 
   const cap = j["cap"] as { mode: string; coresPerNode: number | null; withinCap: boolean | null };
