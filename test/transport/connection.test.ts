@@ -338,3 +338,31 @@ test("§4.3 case 1: the relay dies between the backend's SYN-ACK and its checkpo
   const acc = backend(ack!);
   assert.equal(acc.kind, "accept");
 });
+
+test("holdFinAck: the peer's FIN is ACKed only once a CLOSE_WAIT checkpoint is acknowledged; LAST_ACK then waits in TIME_WAIT and re-ACKs a retransmitted FIN", () => {
+  const hold: TcpConfig = { ...cfg, holdFinAck: true };
+  const syn = listen(hold, SRV, seg({ seq: 1000, flags: SYN, options: { mss: 1460, wscale: 7 }, window: 65535 }), 0, { suppressRst: false });
+  if (syn.kind !== "syn-ack") throw new Error(syn.kind);
+  const iss = syn.segment.seq;
+  const acc = listen(hold, SRV, seg({ seq: 1001, ack: (iss + 1) >>> 0, window: 512 }), 0, { suppressRst: false });
+  if (acc.kind !== "accept") throw new Error(acc.kind);
+  const c = acc.connection;
+  c.drain();
+  c.onSegment(seg({ seq: 1001, ack: (iss + 1) >>> 0, flags: ACK | FIN, payload: bytes(10) }), 1);
+  assert.deepEqual(c.drain().events.map((e) => e.kind), ["data", "peer-fin"]);
+  c.appAck(1011, 2);
+  assert.equal(c.drain().segments.at(-1)!.ack, 1011, "data ACKed, the FIN not yet");
+  const cp = c.checkpoint();
+  assert.equal(cp.state, "CLOSE_WAIT");
+  c.close(3);
+  const fin = c.drain().segments.at(-1)!;
+  assert.equal(fin.flags & FIN, FIN);
+  assert.equal(fin.ack, 1011);
+  assert.equal(c.state, "LAST_ACK");
+  c.checkpointAcked(cp, 4);
+  assert.equal(c.drain().segments.at(-1)!.ack, 1012, "the FIN is ACKed once a CLOSE_WAIT checkpoint is clustered");
+  c.onSegment(seg({ seq: 1012, ack: (iss + 2) >>> 0 }), 5);
+  assert.equal(c.state, "TIME_WAIT", "our FIN may have carried the old ACK: wait, do not vanish");
+  c.onSegment(seg({ seq: 1011, ack: (iss + 2) >>> 0, flags: ACK | FIN }), 6);
+  assert.equal(c.drain().segments.at(-1)!.ack, 1012, "a retransmitted FIN is answered");
+});

@@ -27,11 +27,11 @@ import { MemorySessionCache } from "../../src/tls/session-cache.js";
 import { DEFAULT_LINK_CONFIG, EtherLink, type LinkConfig } from "../../src/transport/ether/link.js";
 import { macFromString, type Mac } from "../../src/transport/ether/mac.js";
 import { CtcpNode, type CtcpNodeConfig, type Recovery, type ReplicateResult } from "../../src/transport/ctcp/node.js";
-import { foldCtcp } from "../../src/transport/ctcp/record.js";
+import { decodeCtcpSnapshot, encodeCtcpSnapshot, foldCtcp, type CtcpSnapshot } from "../../src/transport/ctcp/record.js";
 import { DEFAULT_TCP_CONFIG, TcpConnection, type TcpConfig } from "../../src/transport/tcp/connection.js";
 import { ipv4FromString, ipv4ToString } from "../../src/transport/tcp/ipv4.js";
 import { listen } from "../../src/transport/tcp/listener.js";
-import { RST } from "../../src/transport/tcp/segment.js";
+import { ACK, RST } from "../../src/transport/tcp/segment.js";
 import { tupleKey, type FourTuple } from "../../src/transport/tcp/tuple.js";
 import { InProcessHub, xorshift32 } from "../../src/transport/wire/hub.js";
 import type { FramePort } from "../../src/transport/wire/frame-wire.js";
@@ -126,6 +126,10 @@ export interface SimResult {
   /** Milliseconds of CPU in bucketAcquired and in restores triggered by packets or the sweep (real time, not simulated). */
   readonly takeoverCpuMs: number;
   readonly partialAcks: number;
+  /** The mirrored states handed to the heir. */
+  readonly mirroredAtTakeover: readonly Uint8Array[];
+  /** Simulated ms from the takeover to the client's first progress (a new byte or ACK) after it. */
+  readonly recoveryMs: number | null;
   readonly backendConnections: number;
   readonly resetsSeen: number;
   readonly timeMs: number;
@@ -230,6 +234,9 @@ export class Sim {
   private takeoverCpuMs = 0;
   private readonly restored = { eager: 0, "on-packet": 0, sweep: 0 };
   private partialAcks = 0;
+  private readonly mirroredAtTakeover: Uint8Array[] = [];
+  private takeoverAt: number | null = null;
+  private recoveryMs: number | null = null;
   /** Bumped whenever the TLS client may have work: the loop then lets the event loop turn. */
   private clientKick = 0;
   private phaseV: Phase = "connect";
@@ -259,17 +266,7 @@ export class Sim {
   }
 
   private addNode(i: number): void {
-    const cfg: CtcpNodeConfig = {
-      nodeId: i + 1,
-      link: { ...DEFAULT_LINK_CONFIG, mac: VMAC, ip: VIP, arpMac: VMAC, clusterMacs: [VMAC], answerArp: i === this.master, arpRetryMs: 200 },
-      tcp: SIM_TCP,
-      tls: this.tlsConfig,
-      engine: { provider: defaultProvider, random: seededRandom(`ctcp-sim/${this.opts.seed}/node${i}`), now: () => 0, sessions: this.sessions },
-      listenPort: 443,
-      backend: { addr: BACKEND, port: BACKEND_PORT },
-      recovery: this.opts.recovery,
-      selectiveSweepMs: 1500,
-    };
+    const cfg = nodeConfig(i, this.opts.recovery, this.tlsConfig, seededRandom(`ctcp-sim/${this.opts.seed}/node${i}`), this.sessions, i === this.master);
     const node = new CtcpNode(cfg, {
       replicate: (connId, bucket, state, now) => this.mirrors.replicate(i, connId, bucket, state, now),
       closeConnection: (connId) => this.mirrors.closeConnection(connId),
@@ -331,14 +328,22 @@ export class Sim {
     for (let b = 0; b < BUCKETS; b++) {
       if (this.bucketOwner[b] !== dead) continue;
       this.bucketOwner[b] = heir;
-      node.bucketAcquired(b, this.mirrors.forBucket(b), this.now);
+      const entries = this.mirrors.forBucket(b);
+      for (const e of entries) this.mirroredAtTakeover.push(e.state);
+      node.bucketAcquired(b, entries, this.now);
     }
     this.takeoverCpuMs += performance.now() - t0;
+    this.takeoverAt = this.now;
     if (this.master === dead) {
       this.master = heir;
       node.setMaster(true);
     }
     this.flushNode(heir);
+  }
+
+  /** The client moved forward: the first time after a takeover ends the recovery. */
+  private progress(): void {
+    if (this.takeoverAt !== null && this.recoveryMs === null) this.recoveryMs = this.now - this.takeoverAt;
   }
 
   /** Real CPU time of a node input that restored connections (selective recovery's cost). */
@@ -502,6 +507,7 @@ export class Sim {
               if (this.phase === "connect") this.phase = "handshake";
               break;
             case "data":
+              this.progress();
               tcp.appAck(e.seq + e.bytes.length, this.now);
               duplex.push(Buffer.from(e.bytes));
               this.clientKick++;
@@ -512,6 +518,7 @@ export class Sim {
               this.clientKick++;
               break;
             case "acked":
+              this.progress();
               if (this.phase === "c2s" && tcp.unacked === 0) reqAcked = true;
               break;
             case "closed":
@@ -640,9 +647,79 @@ export class Sim {
     for (const n of this.nodes) if (n) this.collectStats(n);
     return {
       conns, ownerInputs: this.ownerInputs, phaseStarts: this.phaseStarts, crashed: this.crashed, crashPhase: this.crashPhase, restored: this.restored,
-      takeoverCpuMs: this.takeoverCpuMs, partialAcks: this.partialAcks, backendConnections: this.backendConns.size, resetsSeen: this.resetsSeen, timeMs: this.now,
+      takeoverCpuMs: this.takeoverCpuMs, partialAcks: this.partialAcks, mirroredAtTakeover: this.mirroredAtTakeover, recoveryMs: this.recoveryMs, backendConnections: this.backendConns.size, resetsSeen: this.resetsSeen, timeMs: this.now,
     };
   }
+}
+
+/** The configuration of simulated node `i` (ids 1..3). */
+export function nodeConfig(i: number, recovery: Recovery, tlsConfig: TlsServerConfig, random: (n: number) => Uint8Array, sessions: MemorySessionCache | null, master: boolean): CtcpNodeConfig {
+  return {
+    nodeId: i + 1,
+    link: { ...DEFAULT_LINK_CONFIG, mac: VMAC, ip: VIP, arpMac: VMAC, clusterMacs: [VMAC], answerArp: master, arpRetryMs: 200 },
+    tcp: SIM_TCP,
+    tls: tlsConfig,
+    engine: { provider: defaultProvider, random, now: () => 0, sessions },
+    listenPort: 443,
+    backend: { addr: BACKEND, port: BACKEND_PORT },
+    recovery,
+    selectiveSweepMs: 1500,
+  };
+}
+
+export interface TakeoverCost {
+  readonly recovery: Recovery;
+  readonly connections: number;
+  /** Connections live right after bucketAcquired. */
+  readonly restoredAtTakeover: number;
+  /** Frames sent by bucketAcquired (eager: one ACK per restored leg, §4.8). */
+  readonly framesAtTakeover: number;
+  /** Real CPU time of the bucketAcquired calls. */
+  readonly takeoverCpuMs: number;
+  /** Live after the first packet of one connection arrived. */
+  readonly restoredAfterOnePacket: number;
+  readonly firstPacketCpuMs: number;
+}
+
+/**
+ * Takeover cost with `m` mirrored connections (clones of one real mirrored
+ * state under distinct 4-tuples) of which one is active: eager restores
+ * every one at bucketAcquired; selective restores the one whose packet comes.
+ */
+export function measureTakeover(state: Uint8Array, m: number, recovery: Recovery): TakeoverCost {
+  const s = decodeCtcpSnapshot(state);
+  const node = new CtcpNode(nodeConfig(1, recovery, testConfig(), seededRandom("measure"), null, true), {
+    replicate: () => ({ ok: true, rid: 1 }),
+    closeConnection: () => {},
+  });
+  node.link.arp.insert(CLIENT, CLIENT_MAC, 0);
+  node.link.arp.insert(BACKEND, BACKEND_MAC, 0);
+  const byBucket = new Map<number, { connId: number; state: Uint8Array }[]>();
+  const ports: number[] = [];
+  for (let i = 0; i < m; i++) {
+    const port = 1024 + i;
+    ports.push(port);
+    const client = { ...s.client, tuple: { ...s.client.tuple, remotePort: port } };
+    const btcp = s.backend.tcp ? { ...s.backend.tcp, tuple: { ...s.backend.tcp.tuple, localPort: 30000 + i } } : null;
+    const clone: CtcpSnapshot = { ...s, client, backend: { ...s.backend, port: btcp ? 30000 + i : 0, tcp: btcp } };
+    const b = bucketOf({ address: ipv4ToString(CLIENT), port }, { address: ipv4ToString(VIP), port: 443 });
+    const list = byBucket.get(b) ?? [];
+    list.push({ connId: i + 1, state: encodeCtcpSnapshot(clone) });
+    byBucket.set(b, list);
+  }
+  const t0 = performance.now();
+  for (const [b, entries] of byBucket) node.bucketAcquired(b, entries, 1000);
+  const takeoverCpuMs = performance.now() - t0;
+  const framesAtTakeover = node.drain().frames.length;
+  const restoredAtTakeover = node.connectionCount.live;
+  // The client of connection 0 retransmits: a pure ACK at the clustered sequence numbers.
+  const link = new EtherLink(hostLink(CLIENT, CLIENT_MAC));
+  link.arp.insert(VIP, VMAC, 0);
+  link.sendTcp(VIP, { srcPort: ports[0]!, dstPort: 443, seq: s.client.rcvNxt, ack: s.client.sndNxt, flags: ACK, window: 65535, urgent: 0, options: {}, payload: new Uint8Array(0) }, 1001);
+  const t1 = performance.now();
+  for (const f of link.drain().frames) node.onFrame(f, 1001);
+  const firstPacketCpuMs = performance.now() - t1;
+  return { recovery, connections: m, restoredAtTakeover, framesAtTakeover, takeoverCpuMs, restoredAfterOnePacket: node.connectionCount.live, firstPacketCpuMs };
 }
 
 function hostLink(ip: number, mac: Mac): LinkConfig {

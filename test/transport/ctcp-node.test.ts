@@ -1,0 +1,165 @@
+// The clustered-TCP node core (src/transport/ctcp/node.ts) frame by frame:
+// only the bucket's owner answers, a SYN leaves no state, RSTs are
+// suppressed for 2·MSL in a taken-over bucket, the master answers ARP and
+// announces itself, mirrored state is restored eagerly or on the first
+// packet, and a broken mirrored entry is counted, not fatal.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { createHmac } from "node:crypto";
+import { bucketOf, BUCKETS } from "../../src/node/buckets.js";
+import { defaultProvider } from "../../src/crypto/provider.js";
+import { ARP_OP_REPLY, ARP_OP_REQUEST, parseArp, writeArp } from "../../src/transport/ether/arp.js";
+import { ETHERTYPE_ARP, parseFrame, writeFrame } from "../../src/transport/ether/frame.js";
+import { BROADCAST_MAC, macFromString } from "../../src/transport/ether/mac.js";
+import { DEFAULT_LINK_CONFIG, EtherLink } from "../../src/transport/ether/link.js";
+import { CtcpNode, type CtcpNodeConfig, type Recovery } from "../../src/transport/ctcp/node.js";
+import { DEFAULT_TCP_CONFIG, TcpConnection, type TcpConfig } from "../../src/transport/tcp/connection.js";
+import { ipv4FromString, ipv4ToString } from "../../src/transport/tcp/ipv4.js";
+import { ACK, RST, SYN, type TcpSegment } from "../../src/transport/tcp/segment.js";
+import { seededRandom, testConfig } from "../helpers/engine-harness.js";
+import { measureTakeover, runSim } from "./ctcp-sim.js";
+
+const VIP = ipv4FromString("198.51.100.1");
+const CLIENT = ipv4FromString("192.0.2.10");
+const BACKEND = ipv4FromString("192.0.2.20");
+const VMAC = macFromString("02:00:5e:00:01:01");
+const CMAC = macFromString("02:00:00:00:00:0a");
+const tcp: TcpConfig = { ...DEFAULT_TCP_CONFIG, mslMs: 1000, fingerMac: (b) => new Uint8Array(createHmac("sha256", "node test").update(b).digest()) };
+
+function makeNode(opts: { master?: boolean; recovery?: Recovery; buckets?: number[] } = {}): { node: CtcpNode; replicated: number[] } {
+  const replicated: number[] = [];
+  const cfg: CtcpNodeConfig = {
+    nodeId: 1,
+    link: { ...DEFAULT_LINK_CONFIG, mac: VMAC, ip: VIP, arpMac: VMAC, clusterMacs: [VMAC], answerArp: opts.master ?? false },
+    tcp,
+    tls: testConfig(),
+    engine: { provider: defaultProvider, random: seededRandom("node test"), now: () => 0, sessions: null },
+    listenPort: 443,
+    backend: { addr: BACKEND, port: 8080 },
+    recovery: opts.recovery ?? "eager",
+    selectiveSweepMs: 1000,
+  };
+  let rid = 0;
+  const node = new CtcpNode(cfg, { replicate: (connId) => (replicated.push(connId), { ok: true, rid: ++rid }), closeConnection: () => {} });
+  node.setBuckets(opts.buckets ?? []);
+  // As if the client had ARPed the VIP (RFC 826: the target learns the sender).
+  node.link.arp.insert(CLIENT, CMAC, 0);
+  return { node, replicated };
+}
+
+/** A client link that knows the VIP's MAC: frames for any segment we craft. */
+function client(): EtherLink {
+  const l = new EtherLink({ ...DEFAULT_LINK_CONFIG, mac: CMAC, ip: CLIENT, arpMac: CMAC, clusterMacs: [], answerArp: true });
+  l.arp.insert(VIP, VMAC, 0);
+  return l;
+}
+
+function frameOf(l: EtherLink, seg: TcpSegment, dst = VIP, now = 0): Uint8Array {
+  l.sendTcp(dst, seg, now);
+  return l.drain().frames[0]!;
+}
+
+function segment(srcPort: number, dstPort: number, p: Partial<TcpSegment>): TcpSegment {
+  return { srcPort, dstPort, seq: 1000, ack: 0, flags: SYN, window: 65535, urgent: 0, options: { mss: 1460 }, payload: new Uint8Array(0), ...p };
+}
+
+const bucketFor = (port: number) => bucketOf({ address: ipv4ToString(CLIENT), port }, { address: ipv4ToString(VIP), port: 443 });
+
+/** Segments in a node's output frames, as the client sees them. */
+function segmentsOut(node: CtcpNode): TcpSegment[] {
+  const c = client();
+  for (const f of node.drain().frames) c.onFrame(f, 0);
+  return c.drain().received.map((r) => r.segment);
+}
+
+test("only the bucket's owner answers a SYN; the others count the segment and stay silent", () => {
+  const b = bucketFor(40000);
+  const owner = makeNode({ buckets: [b] });
+  const other = makeNode({ buckets: [...Array(BUCKETS).keys()].filter((x) => x !== b) });
+  const f = frameOf(client(), segment(40000, 443, {}));
+  owner.node.onFrame(f, 0);
+  other.node.onFrame(f, 0);
+  const out = segmentsOut(owner.node);
+  assert.equal(out.length, 1);
+  assert.equal(out[0]!.flags, SYN | ACK);
+  assert.equal(out[0]!.ack, 1001);
+  assert.equal(other.node.drain().frames.length, 0);
+  assert.equal(other.node.drops["not-owner"], 1);
+  assert.equal(owner.node.stats.synAcks, 1);
+});
+
+test("a SYN flood leaves no per-SYN state (§4.2): 5,000 SYNs, 5,000 SYN-ACKs, no connection, no engine object", () => {
+  const { node } = makeNode({ buckets: [...Array(BUCKETS).keys()] });
+  const c = client();
+  const before = TcpConnection.instances;
+  for (let i = 0; i < 5000; i++) {
+    node.onFrame(frameOf(c, segment(1024 + i, 443, { seq: i * 7919 })), i);
+    node.drain();
+  }
+  assert.equal(node.stats.synAcks, 5000);
+  assert.equal(TcpConnection.instances, before);
+  assert.deepEqual(node.connectionCount, { live: 0, dormant: 0 });
+  assert.equal(node.nextTimeout(), null);
+});
+
+test("a stray SYN-ACK gets a RST, except within 2·MSL of a takeover of its bucket (§4.6); unknown ACKs are dropped quietly", () => {
+  const port = 40001;
+  const b = bucketOf({ address: ipv4ToString(CLIENT), port }, { address: ipv4ToString(VIP), port: 20000 });
+  const stray = (n: CtcpNode, now: number) => {
+    n.onFrame(frameOf(client(), segment(port, 20000, { flags: SYN | ACK, ack: 5 }), VIP, now), now);
+    return segmentsOut(n);
+  };
+  const plain = makeNode({ buckets: [b] });
+  assert.equal(stray(plain.node, 0)[0]!.flags & RST, RST);
+  const heir = makeNode();
+  heir.node.bucketAcquired(b, [], 100);
+  assert.equal(stray(heir.node, 101).length, 0);
+  assert.equal(heir.node.drops["listen-syn-with-ack"], 1);
+  assert.equal(stray(heir.node, 100 + 2 * tcp.mslMs).length, 1, "after 2·MSL the RST is back");
+  const b443 = bucketFor(port);
+  heir.node.bucketAcquired(b443, [], 2000);
+  heir.node.onFrame(frameOf(client(), segment(port, 443, { flags: ACK, seq: 5, ack: 77 })), 3000);
+  assert.equal(segmentsOut(heir.node).length, 0);
+  assert.equal(heir.node.drops["listen-bad-finger"], 1);
+});
+
+test("ARP: only the master answers who-has VIP; becoming master sends a gratuitous ARP (RFC 5227 §3)", () => {
+  const { node } = makeNode({ master: false });
+  const whoHas = writeFrame(
+    { dst: BROADCAST_MAC, src: CMAC, ethertype: ETHERTYPE_ARP },
+    writeArp({ op: ARP_OP_REQUEST, senderMac: CMAC, senderIp: CLIENT, targetMac: 0, targetIp: VIP }),
+  );
+  node.onFrame(whoHas, 0);
+  assert.equal(node.drain().frames.length, 0);
+  assert.equal(node.linkDrops["arp-not-master"], 1);
+  node.setMaster(true);
+  const [announce] = node.drain().frames;
+  const a = parseFrame(announce!);
+  assert.ok(a.kind === "ok");
+  const ap = parseArp(a.payload);
+  assert.ok(ap.kind === "ok" && ap.packet.senderIp === VIP && ap.packet.targetIp === VIP && ap.packet.senderMac === VMAC);
+  node.onFrame(whoHas, 1);
+  const [reply] = node.drain().frames;
+  const r = parseFrame(reply!);
+  assert.ok(r.kind === "ok");
+  const rp = parseArp(r.payload);
+  assert.ok(rp.kind === "ok" && rp.packet.op === ARP_OP_REPLY && rp.packet.senderMac === VMAC);
+});
+
+test("takeover of mirrored connections: eager restores all at once (one ACK each), selective none until a packet; a corrupt entry is counted", async () => {
+  // A real mirrored connection: crash the owner in the middle of the download and keep what the mirrors held.
+  const r = await runSim({ seed: 5, loss: 0, latencyMs: 1, jitterMs: 0, recovery: "eager", conns: [{ upload: 500, download: 60_000, resume: false }], crashAt: 120 });
+  assert.equal(r.conns[0]!.ok, true, r.conns[0]!.why);
+  assert.equal(r.mirroredAtTakeover.length, 1);
+  const state = r.mirroredAtTakeover[0]!;
+  const eager = measureTakeover(state, 200, "eager");
+  assert.equal(eager.restoredAtTakeover, 200);
+  assert.ok(eager.framesAtTakeover >= 200, `${eager.framesAtTakeover} frames`);
+  const selective = measureTakeover(state, 200, "selective");
+  assert.equal(selective.restoredAtTakeover, 0);
+  assert.equal(selective.framesAtTakeover, 0);
+  assert.equal(selective.restoredAfterOnePacket, 1);
+  const { node } = makeNode();
+  node.bucketAcquired(3, [{ connId: 1, state: Uint8Array.of(1, 2, 3) }], 0);
+  assert.equal(node.stats.badEntries, 1);
+});
