@@ -96,8 +96,11 @@ export interface SimOptions {
   readonly recovery: Recovery;
   /** Connections run one after the other; the crash is counted from the start of the last one. */
   readonly conns: readonly ConnSpec[];
-  /** Crash the owner at its k-th input (1-based) during the last connection. */
-  readonly crashAt?: number;
+  /**
+   * Crash the owner at its k-th input (1-based) during the last connection,
+   * or at its n-th input after the client entered `phase`.
+   */
+  readonly crashAt?: number | { readonly phase: Phase; readonly nth: number };
   readonly deadMs?: number;
   /** Cluster replication: one-way delay of a checkpoint (and of its ack). */
   readonly clusterDelayMs?: number;
@@ -248,8 +251,11 @@ export class Sim {
 
   private set phase(p: Phase) {
     if (p !== this.phaseV && this.counting && this.phaseStarts[p] === undefined) this.phaseStarts[p] = this.ownerInputs;
+    if (p !== this.phaseV) this.phaseInputs = 0;
     this.phaseV = p;
   }
+
+  private phaseInputs = 0;
 
   constructor(opts: SimOptions) {
     this.opts = opts;
@@ -303,7 +309,10 @@ export class Sim {
   private input(i: number): boolean {
     if (!this.counting || i !== this.ownerIdx || this.crashed) return false;
     this.ownerInputs++;
-    if (this.opts.crashAt === undefined || this.ownerInputs < this.opts.crashAt) return false;
+    this.phaseInputs++;
+    const at = this.opts.crashAt;
+    if (at === undefined) return false;
+    if (typeof at === "number" ? this.ownerInputs < at : at.phase !== this.phase || this.phaseInputs < at.nth) return false;
     this.crash(i);
     return true;
   }
@@ -730,6 +739,82 @@ function min(ts: readonly (number | null)[]): number | null {
   let t: number | null = null;
   for (const x of ts) if (x !== null && (t === null || x < t)) t = x;
   return t;
+}
+
+// --- crash sweeps (the tests and the opt-in soak) ------------------------------------------
+
+export const SCENARIOS: Record<string, readonly ConnSpec[]> = {
+  /** Full handshake, a request, a 60 KB answer (four records pre-written and in flight). */
+  full: [{ upload: 1500, download: 60_000, resume: false }],
+  /** A first connection, then one resuming its session: the crash is in the second. */
+  resumed: [{ upload: 300, download: 3000, resume: false }, { upload: 1500, download: 40_000, resume: true }],
+  /** A 40 KB upload in 16 KB records: the client's slow start cannot fill a record, so partial ACKs (§5.5). */
+  upload: [{ upload: 40_000, download: 2000, resume: false }],
+};
+
+export interface Tally {
+  runs: number;
+  crashed: number;
+  phases: Record<Phase, number>;
+  restored: { eager: number; "on-packet": number; sweep: number };
+  partialAcks: number;
+  resumed: number;
+  failures: string[];
+}
+
+export function newTally(): Tally {
+  return { runs: 0, crashed: 0, phases: { connect: 0, handshake: 0, c2s: 0, s2c: 0, close: 0 }, restored: { eager: 0, "on-packet": 0, sweep: 0 }, partialAcks: 0, resumed: 0, failures: [] };
+}
+
+export function check(r: SimResult, what: string, t: Tally, expectResumed = false): void {
+  t.runs++;
+  if (r.crashed) t.crashed++;
+  if (r.crashPhase) t.phases[r.crashPhase]++;
+  for (const k of ["eager", "on-packet", "sweep"] as const) t.restored[k] += r.restored[k];
+  t.partialAcks += r.partialAcks;
+  if (r.conns[r.conns.length - 1]?.resumed) t.resumed++;
+  const bad = r.conns.find((c) => !c.ok);
+  if (bad) t.failures.push(`${what}: ${bad.why}`);
+  else if (expectResumed && !r.conns[r.conns.length - 1]!.resumed) t.failures.push(`${what}: the session was not resumed`);
+  else if (r.resetsSeen > 0) t.failures.push(`${what}: ${r.resetsSeen} RSTs on the wire`);
+}
+
+export const PHASES: readonly Phase[] = ["connect", "handshake", "c2s", "s2c", "close"];
+
+/**
+ * Crash points: a probe run without a crash counts the owner's inputs in
+ * each phase; `perPhase` points are spread over each phase's inputs (or
+ * every input of the phase when it has fewer). A point is "the n-th input
+ * after the client entered the phase", so it lands in its phase even when
+ * loss makes a run longer than the probe.
+ */
+export function crashPoints(probe: SimResult, perPhase: number, rng: () => number): { phase: Phase; nth: number }[] {
+  const starts = PHASES.map((p) => [p, probe.phaseStarts[p]] as const).filter((x): x is readonly [Phase, number] => x[1] !== undefined).sort((a, b) => a[1] - b[1]);
+  const out: { phase: Phase; nth: number }[] = [];
+  starts.forEach(([phase, start], i) => {
+    const len = (i + 1 < starts.length ? starts[i + 1]![1] : probe.ownerInputs) - start;
+    if (len <= 0) return;
+    if (perPhase >= len) for (let n = 1; n <= len; n++) out.push({ phase, nth: n });
+    else for (let j = 0; j < perPhase; j++) out.push({ phase, nth: 1 + Math.floor(((j + rng()) * len) / perPhase) });
+  });
+  return out;
+}
+
+export async function crashSweep(name: string, recovery: Recovery, perPhase: number, seed: number, t: Tally): Promise<void> {
+  const rng = xorshift32(seed);
+  const conns = SCENARIOS[name]!;
+  const probe = await runSim({ seed, loss: 0, latencyMs: 1, jitterMs: 0, recovery, conns });
+  const resume = conns[conns.length - 1]!.resume;
+  check(probe, `${name}/${recovery} probe`, t, resume);
+  const inputs = probe.ownerInputs;
+  for (const k of crashPoints(probe, perPhase, rng)) {
+    const s = Math.floor(rng() * 0x7fffffff) + 1;
+    const loss = Math.round(rng() * 100) / 1000;
+    const jitterMs = Math.floor(rng() * 6);
+    const clusterDelayMs = Math.round((0.5 + rng() * 2) * 100) / 100;
+    const r = await runSim({ seed: s, loss, latencyMs: 1, jitterMs, recovery, conns, crashAt: k, clusterDelayMs, clusterLoss: 0.05 });
+    check(r, `${name}/${recovery} seed=${s} loss=${loss} jitter=${jitterMs} clusterDelayMs=${clusterDelayMs} crashAt=${k.phase}#${k.nth} (probe: ${inputs} inputs)`, t, resume);
+  }
 }
 
 export function runSim(opts: SimOptions): Promise<SimResult> {

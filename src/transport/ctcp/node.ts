@@ -44,7 +44,7 @@ import { ipv4ToString } from "../tcp/ipv4.js";
 import { listen, type ListenDropReason } from "../tcp/listener.js";
 import { ACK, SYN, type TcpSegment } from "../tcp/segment.js";
 import { tupleKey, type FourTuple } from "../tcp/tuple.js";
-import { decodeCtcpSnapshot, encodeCtcpRecord, type CtcpSnapshot } from "./record.js";
+import { decodeCtcpSnapshot, encodeCtcpRecord, peekCtcpTuples, type CtcpSnapshot } from "./record.js";
 import { RelayedConnection, type ConnEnv } from "./relayed.js";
 
 export type Recovery = "eager" | "selective";
@@ -113,7 +113,8 @@ interface Route {
 interface Dormant {
   readonly connId: number;
   readonly bucket: number;
-  readonly snapshot: CtcpSnapshot;
+  /** The encoded snapshot, decoded only on wake. */
+  readonly state: Uint8Array;
   readonly keys: readonly string[];
 }
 
@@ -205,20 +206,21 @@ export class CtcpNode {
     this.takenOverAt[bucket] = now;
     for (const e of entries) {
       if (this.conns.has(e.connId)) continue;
-      let snapshot: CtcpSnapshot;
+      if (this.cfg.recovery === "eager") {
+        const snapshot = this.decode(e.state);
+        if (snapshot) this.restore(e.connId, bucket, snapshot, "eager", now);
+        continue;
+      }
+      let peek: ReturnType<typeof peekCtcpTuples>;
       try {
-        snapshot = decodeCtcpSnapshot(e.state);
+        peek = peekCtcpTuples(e.state);
       } catch {
         this.stats.badEntries++;
         continue;
       }
-      if (this.cfg.recovery === "eager") {
-        this.restore(e.connId, bucket, snapshot, "eager", now);
-        continue;
-      }
-      const keys = [tupleKey(snapshot.client.tuple)];
-      if (snapshot.backend.port !== 0) keys.push(tupleKey(this.backendTuple(snapshot.backend.port)));
-      const d: Dormant = { connId: e.connId, bucket, snapshot, keys };
+      const keys = [tupleKey(peek.client)];
+      if (peek.backendPort !== 0) keys.push(tupleKey(this.backendTuple(peek.backendPort)));
+      const d: Dormant = { connId: e.connId, bucket, state: e.state, keys };
       for (const k of keys) this.dormant.set(k, d);
     }
     if (this.cfg.recovery === "selective" && this.dormant.size > 0) this.sweepAt ??= now + this.cfg.selectiveSweepMs;
@@ -382,7 +384,18 @@ export class CtcpNode {
 
   private wake(d: Dormant, how: RestoreHow, now: number): void {
     for (const k of d.keys) this.dormant.delete(k);
-    this.restore(d.connId, d.bucket, d.snapshot, how, now);
+    const snapshot = this.decode(d.state);
+    if (snapshot) this.restore(d.connId, d.bucket, snapshot, how, now);
+  }
+
+  /** A mirrored state, or null (counted) when it does not decode. */
+  private decode(state: Uint8Array): CtcpSnapshot | null {
+    try {
+      return decodeCtcpSnapshot(state);
+    } catch {
+      this.stats.badEntries++;
+      return null;
+    }
   }
 
   private backendTuple(port: number): FourTuple {

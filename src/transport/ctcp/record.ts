@@ -152,6 +152,27 @@ export function decodeCtcpSnapshot(buf: Uint8Array): CtcpSnapshot {
   return { ...d.common, relay: { seq: relay.seq, fields: relay.fields, engine: relay.handshake! } };
 }
 
+/**
+ * The 4-tuples of a mirrored connection without decoding the rest (client
+ * leg; backend leg's source port, 0 if none): selective recovery keeps the
+ * bytes and decodes them only when the connection's first packet arrives.
+ */
+export function peekCtcpTuples(buf: Uint8Array): { client: TcpCheckpoint["tuple"]; backendPort: number } {
+  try {
+    const r = new Reader(buf, "CtcpRecord");
+    const format = r.u8("format");
+    if (format !== CTCP_RECORD_FORMAT) throw new CtcpRecordError(`unknown ctcp record format ${format}`);
+    if (r.u8("kind") !== KIND_SNAPSHOT) throw new CtcpRecordError("expected a ctcp snapshot, got a record");
+    const client = tcp(r.opaque8("client"), "client").tuple;
+    r.u64("clientKept offset");
+    r.opaque24("clientKept");
+    return { client, backendPort: r.u16("backend.port") };
+  } catch (e) {
+    if (e instanceof CtcpRecordError) throw e;
+    throw new CtcpRecordError(`malformed ctcp snapshot: ${(e as Error).message}`);
+  }
+}
+
 /** The mirror's view after one more record. */
 export function foldCtcpRecord(prev: CtcpSnapshot | undefined, r: CtcpRecord): CtcpSnapshot {
   let relay: RelaySnapshot;
