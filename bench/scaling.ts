@@ -49,7 +49,7 @@ const LOADGEN_CORES = 0.8;
 /** A node may read a little above its quota (accounting granularity); more than this means the cap is not working. */
 const CAP_TOLERANCE = 1.1;
 /** Before the first measured run of a configuration: JIT, WASM compile, cluster streams. */
-const WARM_UP_MS = 1000;
+const WARM_UP_MS = 2000;
 
 interface Options {
   readonly nodes: number[];
@@ -100,9 +100,9 @@ function options(): Options {
     nodes: parseNodes(v.nodes ?? (v.quick ? "1-2" : "1-7")),
     json: v.json, plot: v.plot,
     ms: positive("--ms", v.ms, v.quick ? 1500 : 3000),
-    repeats: positive("--repeats", v.repeats, v.quick ? 1 : 2),
+    repeats: positive("--repeats", v.repeats, v.quick ? 1 : 3),
     cap,
-    perNode: positive("--per-node", v["per-node"], 8),
+    perNode: positive("--per-node", v["per-node"], 16),
     threads: positive("--threads", v.threads, 2),
     deadAfter: v["dead-after"],
   };
