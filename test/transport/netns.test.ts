@@ -14,6 +14,7 @@ import { promisify } from "node:util";
 import { macFromString } from "../../src/transport/ether/mac.js";
 import { ipv4FromString } from "../../src/transport/tcp/ipv4.js";
 import { SocatRelay, freeUdpPort } from "../../src/transport/shell/tap-relay.js";
+import { TcpConnection } from "../../src/transport/tcp/connection.js";
 import { nodeOnWire, requireWire, wireUp, type Wire } from "../helpers/netns.js";
 import { HttpResponderNode } from "./wire-responder.js";
 
@@ -137,4 +138,38 @@ setInterval(() => {}, 1000);`;
   assert.ok(again.ready());
   await again.stop();
   assert.equal(again.socatPid(), null);
+});
+
+const SYN_FLOOD = fileURLToPath(new URL("../../../test/fixtures/syn-flood.py", import.meta.url));
+
+test("real wire: a SYN flood from the kernel's raw socket leaves no per-SYN state — each SYN that arrives is answered statelessly, no engine created, a real client still served", async (t) => {
+  if (!requireWire(t, ["socat", "ip", "curl", "python3"])) return;
+  const w = wireUp(1);
+  t.after(() => w.down());
+  const payload = body(64 << 10, 3);
+  const node = new HttpResponderNode({ vip: ipv4FromString(w.vip), vmac: VMAC, port: 80, body: payload, secret: "netns" });
+  const n = await nodeOnWire(w.taps[0]!, node);
+  t.after(() => n.stop());
+  // Resolve the VIP first, so no SYN waits in the kernel's unresolved-neighbour queue (it holds few).
+  assert.equal((await curlIn(w, `http://${w.vip}/`)).code, 0);
+  await until("the first connection to close", () => node.stats.closed.normal === 1);
+
+  const SYNS = 5000;
+  const engines = TcpConnection.instances;
+  const before = node.stats.synAcks;
+  const sent = await run("ip", ["netns", "exec", w.clientNs, "python3", SYN_FLOOD, w.clientIp, w.vip, "80", String(SYNS)]);
+  assert.equal(Number(sent.stdout.trim()), SYNS);
+  // The flood crosses socat's UDP buffers at a rate no client reaches: a burst may lose frames, never create state.
+  await until("the flood to be answered", () => node.stats.synAcks - before >= SYNS * 0.5, 10_000);
+  await sleep(200);
+  const answered = node.stats.synAcks - before;
+  assert.ok(answered <= SYNS);
+  assert.equal(TcpConnection.instances, engines, "no engine for a SYN (§4.2)");
+  assert.equal(node.open, 0);
+  t.diagnostic(`${SYNS} SYNs sent, ${answered} SYN-ACKs (${node.link.drops["tcp-checksum"]} checksum drops), listener drops ${node.stats.listenerDrops} (the kernel's RSTs)`);
+  assert.equal(node.link.drops["tcp-checksum"] + node.link.drops["ipv4-checksum"], 0);
+
+  const r = await curlIn(w, `http://${w.vip}/`);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(sha256(r.body), sha256(payload));
 });

@@ -27,7 +27,7 @@ interface Conn {
 
 export class HttpResponderNode implements FrameMachine {
   readonly link: EtherLink;
-  readonly stats = { accepted: 0, answered: 0, closed: { normal: 0, reset: 0, timeout: 0, keepalive: 0 }, listenerDrops: 0 };
+  readonly stats = { synAcks: 0, accepted: 0, answered: 0, closed: { normal: 0, reset: 0, timeout: 0, keepalive: 0 }, listenerDrops: 0 };
   private readonly tcpCfg: TcpConfig;
   private readonly conns = new Map<string, Conn>();
   private out: Uint8Array[] = [];
@@ -99,6 +99,8 @@ export class HttpResponderNode implements FrameMachine {
     const r = listen(this.tcpCfg, tuple, seg, now, { suppressRst: false });
     switch (r.kind) {
       case "syn-ack":
+        this.stats.synAcks++;
+        return this.link.sendTcp(src, r.segment, now);
       case "rst":
         return this.link.sendTcp(src, r.segment, now);
       case "accept":
