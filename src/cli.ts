@@ -4,15 +4,17 @@ import { parseArgs } from "node:util";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { selfSignedCertificate } from "./cert.js";
-import { startAdmin } from "./node/admin.js";
+import { startAdmin, startStatusAdmin } from "./node/admin.js";
 import { CertificateError, type CertificateSource } from "./node/certificates.js";
 import { parseEndpoint, parseStartConfig, StartConfigError, DEFAULT_ADMIN, type ClusterStartConfig, type RawStart, type StartConfig } from "./node/config.js";
 import { Daemon, type DaemonOptions } from "./node/daemon.js";
 import { ChannelError } from "./cluster/channel.js";
 import { ClusterConfigError } from "./cluster/run-node.js";
+import { CtcpDaemon } from "./node/ctcp-daemon.js";
 import { startDemoBackend } from "./node/demo-backend.js";
 import { createLogger } from "./node/log.js";
 import { createMetrics } from "./node/metrics.js";
+import { macToString } from "./transport/ether/mac.js";
 
 const USAGE = `usage: sslacc <command> [options]
 
@@ -69,6 +71,15 @@ commands:
             --cluster-keepalive T   keepalive period (default 100ms) (clusterKeepalive)
             --cluster-dead-after T  silence before a member is declared dead, > 3 × keepalive (default 400ms)
                                     (clusterDeadAfter)
+          clustered TCP (docs/ctcp.md; root, a wire from scripts/ctcp-wire.sh; file fields in parentheses):
+            --transport T           kernel | ctcp: our own TCP on a shared Ethernet wire (default kernel) (transport)
+            --vip A.B.C.D[:PORT]    the cluster's virtual IP and TLS port (default port 443) (vip)
+            --wire TAP              this node's TAP on the hub-mode bridge (wire)
+            --vmac MAC              virtual MAC (default 02:53:53 + the VIP's last three octets) (vmac)
+            --wire-node-port N      UDP port of this node for its socat relay (default 4330) (wireNodePort)
+            --wire-relay-port N     UDP port socat binds (default 4331) (wireRelayPort)
+            --recovery R            eager | selective takeover of a dead node's connections (default eager) (recovery)
+                                    --backend must be an IPv4 address on the wire; --listen and --shards do not apply
   status  show a running daemon's shards, bucket map, connections, counters
             --admin HOST:PORT       its admin endpoint (default 127.0.0.1:8444)
             --json                  the raw status
@@ -129,6 +140,8 @@ async function start(argv: string[]): Promise<void> {
       "cluster-port": { type: "string" }, replication: { type: "string" }, "cluster-aggregation": { type: "string" },
       "cluster-keepalive": { type: "string" }, "cluster-dead-after": { type: "string" },
       help: { type: "boolean", short: "h" },
+      transport: { type: "string" }, vip: { type: "string" }, wire: { type: "string" }, vmac: { type: "string" },
+      "wire-node-port": { type: "string" }, "wire-relay-port": { type: "string" }, recovery: { type: "string" },
     },
     strict: true,
   });
@@ -156,6 +169,8 @@ async function start(argv: string[]): Promise<void> {
     peers: values.peers, nodeId: values["node-id"], clusterKey: values["cluster-key"], clusterId: values["cluster-id"],
     clusterPort: values["cluster-port"], replication: values.replication, clusterAggregation: values["cluster-aggregation"],
     clusterKeepalive: values["cluster-keepalive"], clusterDeadAfter: values["cluster-dead-after"],
+    transport: values.transport, vip: values.vip, wire: values.wire, vmac: values.vmac,
+    wireNodePort: values["wire-node-port"], wireRelayPort: values["wire-relay-port"], recovery: values.recovery,
   };
   const cfg = parseStartConfig(flags, file, values.config ?? "config");
 
@@ -177,6 +192,7 @@ async function start(argv: string[]): Promise<void> {
   } catch (e) {
     fail((e as Error).message);
   }
+  if (cfg.ctcp !== null) return startCtcp(cfg, certificates);
   const demo = cfg.backend === null ? await startDemoBackend() : null;
   const backend = cfg.backend ?? demo!.endpoint;
   const logger = createLogger(cfg.logLevel);
@@ -246,6 +262,35 @@ function clusterOptions(c: ClusterStartConfig): NonNullable<DaemonOptions["clust
     ...(c.port !== null && { port: c.port }),
     core: { keepaliveMs: c.keepaliveMs, deadAfterMs: c.deadAfterMs, leaseMs: c.leaseMs, aggregate: c.aggregation },
   };
+}
+
+/** `--transport ctcp`: the node core on the wire (src/node/ctcp-daemon.ts) instead of kernel sockets and shards. */
+async function startCtcp(cfg: StartConfig, certificates: CertificateSource[]): Promise<void> {
+  const c = cfg.ctcp!;
+  const logger = createLogger(cfg.logLevel);
+  const daemon = new CtcpDaemon({ ctcp: c, certificates, rsaWorkers: Math.max(1, cfg.rsaWorkers), rsaProvider: cfg.rsaProvider, cluster: cfg.cluster && clusterOptions(cfg.cluster), logger });
+  try {
+    await daemon.start();
+  } catch (e) {
+    await daemon.stop().catch(() => {});
+    if (e instanceof ClusterConfigError) fail(`${cfg.cluster?.fields[e.field] ?? e.field}: ${e.message.slice(e.field.length + 2)}`);
+    if (e instanceof ChannelError) fail(`${cfg.cluster?.fields["--cluster-port"] ?? "--cluster-port"}: ${e.message}`);
+    fail(`--wire ${c.wire.tap}: ${(e as Error).message}`);
+  }
+  const admin = cfg.admin ? await startStatusAdmin(() => daemon.status(), cfg.admin).catch((e: Error) => fail(`--admin: ${e.message}`)) : null;
+  console.log(`sslacc: clustered TCP on ${c.wire.tap}: VIP ${c.vipText}:${c.port}, MAC ${macToString(c.vmac)}, ${c.recovery} recovery`);
+  console.log(`sslacc: backend ${c.backend.text} (over the wire, from the VIP)`);
+  if (admin) console.log(`sslacc: status at http://${admin.endpoint.address}:${admin.endpoint.port}/status`);
+  console.log(`try: ip netns exec CLIENT_NS curl -k https://${c.vipText}${c.port === 443 ? "" : `:${c.port}`}/`);
+  let stopping = false;
+  const stop = (sig: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`sslacc: ${sig}, stopping`);
+    void Promise.all([daemon.stop(), admin?.close()]).then(() => process.exit(0));
+  };
+  process.on("SIGINT", () => stop("SIGINT"));
+  process.on("SIGTERM", () => stop("SIGTERM"));
 }
 
 /** Reads the certificate files (at start and on SIGHUP); throws CertificateError naming the flag or file field. */

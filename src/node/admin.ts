@@ -9,10 +9,15 @@ import { listenHttp, type ListeningHttp } from "./http-listen.js";
 
 export async function startAdmin(daemon: Daemon, at: Endpoint, metrics?: Metrics): Promise<ListeningHttp> {
   metrics?.bind(daemon);
+  return startStatusAdmin(() => daemon.status(), at, metrics);
+}
+
+/** `GET /status` from any status source (the ctcp daemon has no Prometheus metrics yet). */
+export async function startStatusAdmin(status: () => unknown, at: Endpoint, metrics?: Metrics): Promise<ListeningHttp> {
   const server: Server = createServer((req, res) => {
     if (req.method === "GET" && req.url === "/status") {
       res.writeHead(200, { "content-type": "application/json" });
-      res.end(JSON.stringify(daemon.status()));
+      res.end(JSON.stringify(status()));
       return;
     }
     if (req.method === "GET" && req.url === "/metrics" && metrics) {

@@ -11,6 +11,7 @@ import { PROXY_PROTOCOLS, type ProxyProtocol } from "./proxy-protocol.js";
 import type { ReplicationPolicy } from "../cluster/bucket-map.js";
 import type { PeerAddress } from "../cluster/channel.js";
 import { ClusterConfigError, parsePeers, parseReplication } from "../cluster/run-node.js";
+import { CTCP_FIELDS, CtcpConfigError, ctcpConfig, type CtcpStartConfig } from "./ctcp-config.js";
 
 export interface StartConfig {
   readonly listen: Endpoint;
@@ -30,6 +31,8 @@ export interface StartConfig {
   readonly proxyProtocol: ProxyProtocol;
   /** Cluster membership (docs/cluster-protocol.md §10); null without `--peers`: the node runs alone. */
   readonly cluster: ClusterStartConfig | null;
+  /** `--transport ctcp` (src/node/ctcp-config.ts); null: kernel sockets. */
+  readonly ctcp: CtcpStartConfig | null;
 }
 
 /**
@@ -137,6 +140,7 @@ const FILE_FIELDS = [
   "maxConnections", "handshakeTimeout", "idleTimeout", "backendConnectTimeout", "maxBuffer", "drainTimeout", "logLevel",
   "proxyProtocol", "sessionCacheSize", "sessionTtl", "nodeId", "clusterId", "clusterPort", "peers", "clusterKey", "replication", "clusterAggregation",
   "clusterKeepalive", "clusterDeadAfter",
+  ...CTCP_FIELDS.map(([k]) => k),
 ] as const;
 type FileField = (typeof FILE_FIELDS)[number];
 
@@ -230,9 +234,19 @@ export function parseStartConfig(flags: RawStart, file: unknown, fileName = "con
   // 423/s, so native runs in the shard by default. WASM RSA (~2-3 ms) would
   // block the shard (353 vs 441/s): it keeps a pool.
   const rsaWorkersDefault = defaultRsaWorkers(rsaProvider, cores);
+  const backendAt = pick("backend", "--backend");
+  const backend = backendAt ? parseEndpoint(backendAt.name, backendAt.v) : null;
+  let ctcp: CtcpStartConfig | null;
+  try {
+    ctcp = ctcpConfig(pick, backend && { endpoint: backend, field: backendAt!.name });
+  } catch (e) {
+    if (e instanceof CtcpConfigError) throw new StartConfigError(e.field, e.message.slice(e.field.length + 2));
+    throw e;
+  }
   return {
     listen: get("listen", "--listen", parseEndpoint, DEFAULT_LISTEN),
-    backend: get("backend", "--backend", parseEndpoint, null as Endpoint | null),
+    backend,
+    ctcp,
     certificates,
     shards: get("shards", "--shards", (n, v) => count(n, v, 256), Math.max(1, Math.min(4, cores - 1))),
     rsaWorkers: get("rsaWorkers", "--rsa-workers", (n, v) => count(n, v, 256, 0), rsaWorkersDefault),
