@@ -6,7 +6,7 @@
 // /dev/net/tun is missing — CI has both". Under CI (CI set, as .ci/run does)
 // a missing prerequisite FAILS the test with the reason; elsewhere the test
 // is skipped and the reason printed to stderr in a banner.
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -14,6 +14,7 @@ import type { TestContext } from "node:test";
 import { FrameDriver, type FrameMachine } from "../../src/transport/shell/frame-driver.js";
 import { SocatRelay, freeUdpPort, openUdpFramePort, type UdpFramePort } from "../../src/transport/shell/tap-relay.js";
 
+const BACKEND = fileURLToPath(new URL("../../../test/fixtures/wire-backend.mjs", import.meta.url));
 export const WIRE_SCRIPT = fileURLToPath(new URL("../../../scripts/ctcp-wire.sh", import.meta.url));
 
 /** Why this machine cannot run real-wire tests, or null if it can. */
@@ -102,4 +103,53 @@ export async function nodeOnWire(tap: string, machine: FrameMachine): Promise<No
       port.close();
     },
   };
+}
+
+export interface NsBackend {
+  readonly requests: string[];
+  stop(): Promise<void>;
+}
+
+/** The fixture HTTP server on 0.0.0.0:port in the backend namespace. */
+export async function startNsBackend(w: Wire, port: number): Promise<NsBackend> {
+  const child: ChildProcess = spawn("ip", ["netns", "exec", w.backendNs, process.execPath, BACKEND, String(port)], { stdio: ["pipe", "pipe", "inherit"] });
+  const requests: string[] = [];
+  let buf = "";
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.setEncoding("utf8");
+    child.stdout!.on("data", (s: string) => {
+      buf += s;
+      for (let i = buf.indexOf("\n"); i >= 0; i = buf.indexOf("\n")) {
+        const line = buf.slice(0, i);
+        buf = buf.slice(i + 1);
+        if (line === "READY") resolve();
+        else if (line.startsWith("REQ ")) requests.push(line.slice(4));
+      }
+    });
+    child.once("exit", (code) => reject(new Error(`backend exited ${code} before READY`)));
+  });
+  return {
+    requests,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once("exit", () => resolve());
+        child.stdin!.end(); // the backend exits at EOF (it may be a grandchild of `ip netns exec`)
+        child.kill("SIGTERM");
+      }),
+  };
+}
+
+
+/**
+ * Teardown in reverse order of setup (node:test runs `after` hooks in the
+ * order they were added: the wire would go before the node using it, and
+ * socat would see its TAP vanish).
+ */
+export function teardown(t: TestContext): (fn: () => unknown) => void {
+  const stack: (() => unknown)[] = [];
+  t.after(async () => {
+    for (const fn of stack.reverse()) await fn();
+  });
+  return (fn) => void stack.push(fn);
 }

@@ -15,7 +15,7 @@ import { macFromString } from "../../src/transport/ether/mac.js";
 import { ipv4FromString } from "../../src/transport/tcp/ipv4.js";
 import { SocatRelay, freeUdpPort } from "../../src/transport/shell/tap-relay.js";
 import { TcpConnection } from "../../src/transport/tcp/connection.js";
-import { nodeOnWire, requireWire, wireUp, type Wire } from "../helpers/netns.js";
+import { nodeOnWire, requireWire, teardown, wireUp, type Wire } from "../helpers/netns.js";
 import { HttpResponderNode } from "./wire-responder.js";
 
 const run = promisify(execFile);
@@ -56,12 +56,13 @@ async function until(what: string, ok: () => boolean, ms = 5000): Promise<void> 
 
 test("real wire: a kernel client in its namespace ARPs the VIP, connects and downloads 1 MiB from one node (EtherLink + fingered listener + TcpConnection) through socat and a TAP", async (t) => {
   if (!requireWire(t)) return;
+  const later = teardown(t);
   const w = wireUp(1);
-  t.after(() => w.down());
+  later(() => w.down());
   const payload = body(1 << 20, 7);
   const node = new HttpResponderNode({ vip: ipv4FromString(w.vip), vmac: VMAC, port: 80, body: payload, secret: "netns" });
   const n = await nodeOnWire(w.taps[0]!, node);
-  t.after(() => n.stop());
+  later(() => n.stop());
 
   const r = await curlIn(w, `http://${w.vip}/`);
   assert.equal(r.code, 0, `curl failed: ${r.stderr}`);
@@ -78,16 +79,18 @@ test("real wire: a kernel client in its namespace ARPs the VIP, connects and dow
   const neigh = (await run("ip", ["-n", w.clientNs, "neigh", "show", w.vip])).stdout;
   assert.match(neigh, /lladdr 02:00:5e:10:00:01/, `client's ARP entry for the VIP: ${neigh}`);
   assert.equal(n.port.stats.sendErrors, 0);
+  assert.equal(n.relay.stats.starts, 1, "socat ran once, never restarted");
 });
 
 test("real wire: socat killed in the middle of a download is restarted on the persistent TAP; the client's TCP retransmits and the download completes byte-exact", async (t) => {
   if (!requireWire(t)) return;
+  const later = teardown(t);
   const w = wireUp(1);
-  t.after(() => w.down());
+  later(() => w.down());
   const payload = body(4 << 20, 11);
   const node = new HttpResponderNode({ vip: ipv4FromString(w.vip), vmac: VMAC, port: 80, body: payload, secret: "netns" });
   const n = await nodeOnWire(w.taps[0]!, node);
-  t.after(() => n.stop());
+  later(() => n.stop());
 
   const download = curlIn(w, `http://${w.vip}/`, ["--limit-rate", "4M"]);
   await until("the download to start", () => n.port.stats.framesOut > 200, 10_000);
@@ -104,8 +107,9 @@ test("real wire: socat killed in the middle of a download is restarted on the pe
 
 test("real wire: socat does not outlive its node — after kill -9 of the node process the relay exits and the TAP can be taken again", async (t) => {
   if (!requireWire(t, ["socat", "ip"])) return;
+  const later = teardown(t);
   const w = wireUp(1);
-  t.after(() => w.down());
+  later(() => w.down());
   const host = "127.0.0.1";
   const cfg = { tap: w.taps[0]!, host, relayPort: await freeUdpPort(host), nodePort: await freeUdpPort(host), bufferBytes: 1 << 20 };
   const module = fileURLToPath(new URL("../../src/transport/shell/tap-relay.js", import.meta.url));
@@ -115,7 +119,7 @@ await r.start();
 process.stdout.write(String(r.socatPid()) + "\\n");
 setInterval(() => {}, 1000);`;
   const child = spawn(process.execPath, ["--input-type=module", "-e", script], { stdio: ["ignore", "pipe", "inherit"] });
-  t.after(() => child.kill("SIGKILL"));
+  later(() => child.kill("SIGKILL"));
   const socatPid = await new Promise<number>((resolve, reject) => {
     child.stdout.once("data", (d: Buffer) => resolve(Number(d.toString().trim())));
     child.once("exit", (code) => reject(new Error(`node exited ${code} before starting its relay`)));
@@ -144,12 +148,13 @@ const SYN_FLOOD = fileURLToPath(new URL("../../../test/fixtures/syn-flood.py", i
 
 test("real wire: a SYN flood from the kernel's raw socket leaves no per-SYN state — each SYN that arrives is answered statelessly, no engine created, a real client still served", async (t) => {
   if (!requireWire(t, ["socat", "ip", "curl", "python3"])) return;
+  const later = teardown(t);
   const w = wireUp(1);
-  t.after(() => w.down());
+  later(() => w.down());
   const payload = body(64 << 10, 3);
   const node = new HttpResponderNode({ vip: ipv4FromString(w.vip), vmac: VMAC, port: 80, body: payload, secret: "netns" });
   const n = await nodeOnWire(w.taps[0]!, node);
-  t.after(() => n.stop());
+  later(() => n.stop());
   // Resolve the VIP first, so no SYN waits in the kernel's unresolved-neighbour queue (it holds few).
   assert.equal((await curlIn(w, `http://${w.vip}/`)).code, 0);
   await until("the first connection to close", () => node.stats.closed.normal === 1);
