@@ -178,3 +178,9 @@ test("real wire: a SYN flood from the kernel's raw socket leaves no per-SYN stat
   assert.equal(r.code, 0, r.stderr);
   assert.equal(sha256(r.body), sha256(payload));
 });
+
+test("socat relay: a missing TAP is refused before socat runs (socat would create a private TAP on no bridge)", async () => {
+  const relay = new SocatRelay({ relay: { tap: "sslaccnone0", host: "127.0.0.1", relayPort: 1, nodePort: 2, bufferBytes: 1 << 20 } });
+  await assert.rejects(relay.start(), /no interface sslaccnone0 \(create the wire first/);
+  assert.equal(relay.stats.starts, 0);
+});

@@ -21,7 +21,7 @@
 // and the guard kills socat; when socat exits, the guard exits with its code.
 import { spawn, type ChildProcess } from "node:child_process";
 import { createSocket, type Socket } from "node:dgram";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { socatRelayArgs, type FramePort, type FrameSink, type TapRelayConfig } from "../wire/frame-wire.js";
 import { relayError } from "./errors.js";
@@ -152,6 +152,8 @@ export class SocatRelay {
   /** Spawn socat and wait until the TAP carries and the relay port is bound; rejects (and stops) if it never gets there. */
   async start(): Promise<void> {
     if (this.child !== null || this.stopping) throw relayError.state(this.child !== null ? "already started" : "stopped");
+    // socat would create a missing TAP itself — a private one, on no bridge, gone with it: refuse instead.
+    if (!existsSync(`/sys/class/net/${this.opts.relay.tap}`)) throw relayError.noTap(this.opts.relay.tap);
     this.spawnOnce();
     const deadline = Date.now() + this.opts.readyTimeoutMs;
     while (!this.ready()) {
