@@ -53,7 +53,11 @@ const SIM_TCP: TcpConfig = {
   minRtoMs: 100,
   maxRtoMs: 2000,
   maxRetransmits: 30,
-  mslMs: 1000,
+  // Forward ACKs are accepted for 2·MSL after a restore (§4.6); a peer
+  // backing off its retransmissions past that window would never be heard
+  // (1 s was too short here: a selective restore by the sweep, then a client
+  // RTO backoff of 4 s). 2 min in the RFC; 30 s keeps TIME_WAITs short.
+  mslMs: 30_000,
   keepaliveIdleMs: 5000,
   keepaliveIntervalMs: 1000,
   keepaliveProbes: 5,
