@@ -1,6 +1,6 @@
 // Opt-in long runs of the clustered-TCP simulation (not part of `npm test`):
 //
-//   npm run sim:ctcp -- [--seeds N] [--scenario full|resumed|upload] [--recovery eager|selective]
+//   npm run sim:ctcp -- [--seeds N] [--first-seed S] [--scenario full|resumed|upload] [--recovery eager|selective]
 //       crash the owner at EVERY input of every phase, for N sweeps (different
 //       loss, jitter and cluster delay each), both recovery modes;
 //   npm run sim:ctcp -- --measure [--json FILE]
@@ -28,6 +28,7 @@ function pct(xs: number[], p: number): number {
 
 async function soak(): Promise<number> {
   const seeds = Number(arg("--seeds") ?? 3);
+  const first = Number(arg("--first-seed") ?? 1000);
   const scenarios = arg("--scenario") ? [arg("--scenario")!] : Object.keys(SCENARIOS);
   const modes = (arg("--recovery") ? [arg("--recovery")] : ["eager", "selective"]) as Recovery[];
   let failures = 0;
@@ -36,7 +37,7 @@ async function soak(): Promise<number> {
       for (let s = 0; s < seeds; s++) {
         const t = newTally();
         const t0 = performance.now();
-        await crashSweep(name, recovery, Infinity, 1000 + s, t);
+        await crashSweep(name, recovery, Infinity, first + s, t);
         failures += t.failures.length;
         console.log(`${name}/${recovery} sweep ${s}: ${t.runs} runs, ${t.crashed} crashed ${JSON.stringify(t.phases)}, restored ${JSON.stringify(t.restored)}, partial ACKs ${t.partialAcks}, ${t.failures.length} failures, ${((performance.now() - t0) / 1000).toFixed(1)} s`);
         for (const f of t.failures) console.log(`  FAIL ${f}`);
