@@ -11,7 +11,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { crashSweep, newTally, PHASES } from "./ctcp-sim.js";
 
-const PER_PHASE = 8;
+const PER_PHASE = 10;
 
 for (const recovery of ["eager", "selective"] as const) {
   test(`crash the owner at inputs spread over full, resumed and upload connections, 0-10 % loss, ${recovery} recovery: byte-exact, backend once, no RST`, async () => {

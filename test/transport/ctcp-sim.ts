@@ -392,6 +392,8 @@ export class Sim {
           case "closed":
             if (process.env["CTCP_SIM_DEBUG"]) console.log(`t=${this.now} node${i + 1} closed`, e);
             break;
+          case "failed":
+            throw new Error(`node${i + 1}: connection ${e.connId} failed: ${e.message}`);
           case "handshake-complete":
           case "done":
             break;

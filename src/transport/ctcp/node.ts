@@ -90,7 +90,9 @@ export type CtcpEvent =
   | { readonly kind: "closed"; readonly connId: number; readonly reason: string; readonly alert?: string; readonly detail?: string }
   | { readonly kind: "restored"; readonly connId: number; readonly how: RestoreHow }
   /** Both legs closed: the mirrored state was released. */
-  | { readonly kind: "done"; readonly connId: number };
+  | { readonly kind: "done"; readonly connId: number }
+  /** The connection was dropped on an internal error (logged by the shell; the node goes on). */
+  | { readonly kind: "failed"; readonly connId: number; readonly message: string };
 
 export type NodeDropReason = "not-owner" | "no-connection" | `listen-${ListenDropReason}`;
 
@@ -103,6 +105,8 @@ export interface NodeStats {
   partialAcks: number;
   synAcks: number;
   resets: number;
+  /** Connections dropped on an internal error. */
+  failures: number;
 }
 
 interface Route {
@@ -123,12 +127,11 @@ export class CtcpNode {
   readonly drops: Record<NodeDropReason, number> = {
     "not-owner": 0, "no-connection": 0, "listen-rst": 0, "listen-no-ack": 0, "listen-bad-finger": 0, "listen-syn-with-ack": 0,
   };
-  readonly stats: NodeStats = { accepted: 0, restored: { eager: 0, "on-packet": 0, sweep: 0 }, badEntries: 0, records: 0, partialAcks: 0, synAcks: 0, resets: 0 };
+  readonly stats: NodeStats = { accepted: 0, restored: { eager: 0, "on-packet": 0, sweep: 0 }, badEntries: 0, records: 0, partialAcks: 0, synAcks: 0, resets: 0, failures: 0 };
   private readonly owned = new Uint8Array(BUCKETS);
   private readonly takenOverAt = new Float64Array(BUCKETS).fill(-Infinity);
   private readonly routes = new Map<string, Route>();
   private readonly conns = new Map<number, RelayedConnection>();
-  private readonly released = new Set<number>();
   private readonly dormant = new Map<string, Dormant>();
   private readonly rids = new Map<number, RelayedConnection>();
   private readonly ports: SourcePorts;
@@ -245,16 +248,14 @@ export class CtcpNode {
     const c = this.rids.get(rid);
     if (!c) return;
     this.rids.delete(rid);
-    c.replicated(rid, now);
-    this.settle(c);
+    this.guard(c, () => c.replicated(rid, now));
     this.collect(now);
   }
 
   rsaDone(connId: number, id: number, premaster: Uint8Array, now: number): void {
     const c = this.conns.get(connId);
     if (!c) return;
-    c.rsaDone(id, premaster, now);
-    this.settle(c);
+    this.guard(c, () => c.rsaDone(id, premaster, now));
     this.collect(now);
   }
 
@@ -272,8 +273,7 @@ export class CtcpNode {
     for (const c of [...this.conns.values()]) {
       const t = c.nextTimeout();
       if (t === null || t > now) continue;
-      c.onTimer(now);
-      this.settle(c);
+      this.guard(c, () => c.onTimer(now));
     }
     if (this.sweepAt !== null && this.sweepAt <= now) {
       this.sweepAt = null;
@@ -328,9 +328,8 @@ export class CtcpNode {
       }
     }
     if (route) {
-      if (route.side === "client") route.conn.onClientSegment(seg, now);
-      else route.conn.onBackendSegment(seg, now);
-      this.settle(route.conn);
+      const c = route.conn;
+      this.guard(c, () => (route.side === "client" ? c.onClientSegment(seg, now) : c.onBackendSegment(seg, now)));
       return;
     }
     this.listen(tuple, bucket, seg, r.src, now);
@@ -360,7 +359,13 @@ export class CtcpNode {
       case "accept": {
         const connId = this.cfg.nodeId * 2 ** 32 + ++this.nextConn;
         this.stats.accepted++;
-        const c = RelayedConnection.accept(this.env, connId, bucket, res.connection, now);
+        let c: RelayedConnection;
+        try {
+          c = RelayedConnection.accept(this.env, connId, bucket, res.connection, now);
+        } catch (e) {
+          this.failed(connId, e);
+          return;
+        }
         this.conns.set(connId, c);
         this.routes.set(tupleKey(tuple), { conn: c, side: "client" });
         this.settle(c);
@@ -376,7 +381,15 @@ export class CtcpNode {
   private restore(connId: number, bucket: number, s: CtcpSnapshot, how: RestoreHow, now: number): void {
     this.stats.restored[how]++;
     this.events.push({ kind: "restored", connId, how });
-    const c = RelayedConnection.restore(this.env, connId, bucket, s, now);
+    let c: RelayedConnection;
+    try {
+      c = RelayedConnection.restore(this.env, connId, bucket, s, now);
+    } catch (e) {
+      // A snapshot the relay or the engines refuse: that connection is lost, the others go on.
+      this.stats.badEntries++;
+      this.failed(connId, e);
+      return;
+    }
     this.conns.set(connId, c);
     this.routes.set(tupleKey(s.client.tuple), { conn: c, side: "client" });
     this.settle(c);
@@ -418,19 +431,44 @@ export class CtcpNode {
     throw new RangeError(`ctcp node: every source port of bucket ${bucket} is in use`);
   }
 
-  /** After any input to a connection: release its mirrored state when it is over, forget it when closed. */
-  private settle(c: RelayedConnection): void {
-    if (c.isDone && !this.released.has(c.connId)) {
-      this.released.add(c.connId);
+  /**
+   * One connection's input. An exception there is a bug or a state the
+   * engines refuse (a gap in offsets, a corrupt snapshot): that connection
+   * is dropped and reported, the node and its other connections go on.
+   */
+  private guard(c: RelayedConnection, f: () => void): void {
+    try {
+      f();
+    } catch (e) {
+      this.forget(c.connId, c);
       this.replicator.closeConnection(c.connId);
-      this.events.push({ kind: "done", connId: c.connId });
+      this.failed(c.connId, e);
+      return;
     }
-    if (c.isClosed) this.forget(c.connId, c);
+    this.settle(c);
+  }
+
+  private failed(connId: number, e: unknown): void {
+    this.stats.failures++;
+    this.events.push({ kind: "failed", connId, message: e instanceof Error ? e.message : String(e) });
+  }
+
+  /**
+   * After any input to a connection: once both legs are CLOSED (TIME_WAIT
+   * over) release its mirrored state and forget it. Not earlier: in
+   * TIME_WAIT our last ACK of the peer's FIN may be lost, and a node that
+   * takes over must still be able to answer the retransmitted FIN (the
+   * restored relay is fed the kept close_notify and closes again, §4.10).
+   */
+  private settle(c: RelayedConnection): void {
+    if (!c.isClosed) return;
+    this.forget(c.connId, c);
+    this.replicator.closeConnection(c.connId);
+    this.events.push({ kind: "done", connId: c.connId });
   }
 
   private forget(connId: number, c: RelayedConnection): void {
     this.conns.delete(connId);
-    this.released.delete(connId);
     this.routes.delete(tupleKey(c.client.tcp.tuple));
     if (c.backend) {
       this.routes.delete(tupleKey(c.backend.tcp.tuple));

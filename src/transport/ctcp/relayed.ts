@@ -197,10 +197,6 @@ class Leg {
     const d = this.partialAcked ? (this.tcp.smoothedRtt ?? 2 * this.iat) + this.iat : 2 * this.iat;
     return Math.max(minMs, d);
   }
-
-  get done(): boolean {
-    return this.tcp.state === "CLOSED" || this.tcp.state === "TIME_WAIT";
-  }
 }
 
 /** The relay outputs the node handles (everything else is routed here). */
@@ -268,11 +264,6 @@ export class RelayedConnection {
     if (b && b.finAt !== null) relay.backendEnded(b.finAt);
     c.run(now);
     return c;
-  }
-
-  get isDone(): boolean {
-    const clientDone = this.client.done;
-    return clientDone && (this.backend === null || this.backend.done) && (this.relayClosed || this.broken);
   }
 
   get isClosed(): boolean {
