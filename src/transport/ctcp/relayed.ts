@@ -72,6 +72,8 @@ export interface ConnEnv {
 }
 
 const IAT_INITIAL_MS = 10;
+/** Largest interarrival sample before the leg has an RTT estimate. */
+const IDLE_GAP_MS = 100;
 
 /** One TCP leg: offsets ↔ sequence numbers, input kept for a partial ACK, the §5.5 timer. */
 class Leg {
@@ -121,7 +123,14 @@ class Leg {
     if (off !== this.received) throw new RangeError(`leg: data at offset ${off}, expected ${this.received}`);
     this.kept.push(bytes);
     this.received += bytes.length;
-    if (this.lastArrival !== null) this.iat = 0.875 * this.iat + 0.125 * (now - this.lastArrival);
+    if (this.lastArrival !== null) {
+      // A gap longer than a round trip is idleness (the peer waiting for our
+      // ACK, or backing off its retransmissions), not interarrival within a
+      // flight: counting it would stretch the §5.5 timer to the peer's RTO
+      // and crawl (the soak found a 40 KB upload taking a minute after a takeover).
+      const gap = Math.min(now - this.lastArrival, this.tcp.smoothedRtt ?? IDLE_GAP_MS);
+      this.iat = 0.875 * this.iat + 0.125 * gap;
+    }
     this.lastArrival = now;
     return off;
   }
