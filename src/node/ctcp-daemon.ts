@@ -52,6 +52,8 @@ export interface CtcpDaemonCounters {
   closed: number;
   restored: number;
   done: number;
+  /** Connections the core dropped on an internal error (event "failed"). */
+  failed: number;
 }
 
 /** The core with the events the shell acts on; a FrameMachine for the driver. */
@@ -99,7 +101,7 @@ class LocalReplicator implements Replicator {
 }
 
 export class CtcpDaemon {
-  readonly counters: CtcpDaemonCounters = { rsaRequests: 0, rsaFailures: 0, handshakes: 0, resumed: 0, closed: 0, restored: 0, done: 0 };
+  readonly counters: CtcpDaemonCounters = { rsaRequests: 0, rsaFailures: 0, handshakes: 0, resumed: 0, closed: 0, restored: 0, done: 0, failed: 0 };
   private pool: RsaPool | null = null;
   private cluster: RunningClusterNode | null = null;
   private relay: SocatRelay | null = null;
@@ -233,6 +235,10 @@ export class CtcpDaemon {
           break;
         case "done":
           this.counters.done++;
+          break;
+        case "failed":
+          this.counters.failed++;
+          this.opts.logger.warn({ conn: e.connId, err: e.message }, "connection dropped on an internal error");
           break;
         default:
           exhaustive(e);
