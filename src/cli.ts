@@ -324,7 +324,9 @@ async function status(argv: string[]): Promise<void> {
   }
   if (values.json) return void console.log(JSON.stringify(s, null, 2));
   console.log(`listening ${s.listen?.address}:${s.listen?.port} → backend ${s.backend.address}:${s.backend.port}`);
-  console.log(`shards: ${s.shards.map((x) => `#${x.index} ${x.ready ? "up" : "starting"} (${x.buckets} buckets)`).join(", ")}`);
+  const shardState = (x: (typeof s.shards)[number]) =>
+    x.state === "ready" ? "up" : x.state === "starting" ? "starting" : `down, respawn in ${x.respawnInMs} ms (${x.consecutiveDeaths} deaths in a row)`;
+  console.log(`shards: ${s.shards.map((x) => `#${x.index} ${shardState(x)} (${x.buckets} buckets, ${x.deaths} deaths)`).join(", ")}`);
   const runs: string[] = [];
   for (let b = 0; b < s.bucketMap.length; ) {
     let e = b;
@@ -332,7 +334,7 @@ async function status(argv: string[]): Promise<void> {
     runs.push(e === b ? `${b}→${s.bucketMap[b]}` : `${b}-${e}→${s.bucketMap[b]}`);
     b = e + 1;
   }
-  console.log(`bucket map (${s.bucketMap.length} buckets): ${runs.length > 8 ? `${runs.slice(0, 8).join(" ")} … (round robin)` : runs.join(" ")}`);
+  console.log(`bucket map v${s.bucketMapVersion} (${s.bucketMap.length} buckets; -1: no shard up): ${runs.length > 8 ? `${runs.slice(0, 8).join(" ")} …` : runs.join(" ")}`);
   console.log(`connections: ${s.connections.length}`);
   for (const c of s.connections.slice(0, 20)) console.log(`  #${c.id} bucket ${c.bucket} shard ${c.shard} ${c.phase} backend ${c.backend} kept ${c.keptClientBytes}/${c.keptBackendBytes} B`);
   console.log(`counters: ${Object.entries(s.counters).map(([k, v]) => `${k}=${v}`).join(" ")}`);

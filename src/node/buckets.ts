@@ -32,14 +32,32 @@ export function bucketOf(a: Endpoint, b: Endpoint): number {
   return (h >>> 0) % BUCKETS;
 }
 
-/** Bucket → shard. Initially round-robin; a dead shard's buckets move (src/node/daemon.ts). */
+/** No shard is up to run the bucket: its connections wait (src/node/shard-lifecycle.ts). */
+export const NO_SHARD = -1;
+
+/**
+ * Bucket → shard, versioned. Every bucket has a *home* shard (round-robin);
+ * while its home is down it belongs to a surviving shard, or to NO_SHARD
+ * when none is up, and it returns home when the home is back
+ * (src/node/shard-lifecycle.ts plans the moves, src/node/daemon.ts makes them).
+ * Each set of moves makes a new version.
+ */
 export class BucketMap {
   private readonly owner: Int32Array;
-  constructor(shards: number) {
+  private versionValue = 1;
+  constructor(readonly shards: number) {
     if (!Number.isInteger(shards) || shards < 1) throw new RangeError(`bucket map: shards must be a positive integer, got ${shards}`);
     this.owner = new Int32Array(BUCKETS);
-    for (let b = 0; b < BUCKETS; b++) this.owner[b] = b % shards;
+    for (let b = 0; b < BUCKETS; b++) this.owner[b] = this.home(b);
   }
+  get version(): number {
+    return this.versionValue;
+  }
+  /** Where the bucket lives when every shard is up. */
+  home(bucket: number): number {
+    return bucket % this.shards;
+  }
+  /** The shard running the bucket now, or NO_SHARD. */
   shardOf(bucket: number): number {
     return this.owner[bucket]!;
   }
@@ -48,10 +66,16 @@ export class BucketMap {
     for (let b = 0; b < BUCKETS; b++) if (this.owner[b] === shard) out.push(b);
     return out;
   }
-  move(bucket: number, shard: number): void {
-    this.owner[bucket] = shard;
+  /** One new version with every move applied. */
+  apply(moves: readonly { readonly bucket: number; readonly to: number }[]): number {
+    if (moves.length === 0) return this.versionValue;
+    for (const m of moves) {
+      if (m.to !== NO_SHARD && !(Number.isInteger(m.to) && m.to >= 0 && m.to < this.shards)) throw new RangeError(`bucket map: no shard ${m.to}`);
+      this.owner[m.bucket] = m.to;
+    }
+    return ++this.versionValue;
   }
-  /** Shard index per bucket, for `sslacc status`. */
+  /** Shard index per bucket (NO_SHARD: none up), for `sslacc status`. */
   toArray(): number[] {
     return Array.from(this.owner);
   }

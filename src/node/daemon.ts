@@ -16,7 +16,7 @@ import { connect, createServer, isIP, type Server, type Socket } from "node:net"
 import { Worker } from "node:worker_threads";
 import { RsaPool, type RsaPoolStats, type RsaProviderName } from "../crypto/rsa-pool.js";
 import { decodeRelayCheckpoint, encodeRelaySnapshot, foldRelay, type RelaySnapshot } from "../relay/checkpoint.js";
-import { BucketMap, bucketOf, SourcePorts, type Endpoint } from "./buckets.js";
+import { BucketMap, bucketOf, NO_SHARD, SourcePorts, type Endpoint } from "./buckets.js";
 import type { ClusterNodeConfig } from "../cluster/run-node.js";
 import { ClusterLink } from "./cluster-link.js";
 import { prepareCertificates, type CertificateSource, type PreparedCertificates } from "./certificates.js";
@@ -24,6 +24,7 @@ import { DEFAULT_LIMITS, type Limits } from "./config.js";
 import type { CertificateGeneration, ShardInit, ShardItem, ToMain, ToMainConn, ToShard, ToShardTurn } from "./messages.js";
 import { proxyHeader, type ProxyProtocol } from "./proxy-protocol.js";
 import { MemoryNodeSessionCache, type NodeSessionCache, type SessionChange } from "./sessions.js";
+import { Backoff, checkRespawnPolicy, DEFAULT_RESPAWN, evacuate, rebalanceStep, type Move, type RespawnPolicy } from "./shard-lifecycle.js";
 
 export interface DaemonOptions {
   readonly listen: Endpoint;
@@ -62,6 +63,16 @@ export interface DaemonOptions {
    * default: a MemoryNodeSessionCache bounded by limits.sessionCacheSize / sessionTtlMs.
    */
   readonly sessions?: NodeSessionCache;
+  /** Respawn delays of a dead shard (src/node/shard-lifecycle.ts DEFAULT_RESPAWN for what is not given). */
+  readonly respawn?: Partial<RespawnPolicy>;
+  /**
+   * A connection whose shard died while handling it this many times in a
+   * row (no checkpoint stored in between) is aborted instead of restored
+   * again: one bad input must not take shards down forever (default 3).
+   */
+  readonly poisonLimit?: number;
+  /** Tests only: a shard dies (process.exit) when it produces backend plaintext containing this string (a "poison" input). */
+  readonly testDieOnPlaintext?: string;
 }
 
 type LogFn = (fields: Record<string, unknown>, msg: string) => void;
@@ -95,6 +106,14 @@ export interface DaemonCounters {
   checkpoints: number;
   shardRestarts: number;
   restoredConnections: number;
+  /** Buckets moved between shards (a dead shard's to survivors, then back home). */
+  bucketMoves: number;
+  /** Batches of an earlier incarnation of their connection (a shard that has since lost it): ignored. */
+  staleBatches: number;
+  /** Connections aborted because their shard died while handling them poisonLimit times in a row. */
+  poisonAborts: number;
+  /** Connections closed by a timeout while no shard was up to run them. */
+  noShardTimeouts: number;
   rsaRequests: number;
   duplicateBytesDropped: number;
   backendPortFallbacks: number;
@@ -147,8 +166,14 @@ interface Conn {
   clientWritten: number;
   backendWritten: number;
   snapshot: RelaySnapshot | undefined;
-  /** Restores so far: RSA results of an earlier incarnation are dropped. */
+  /**
+   * Incarnation: restores so far. Shards echo it in their batches; anything
+   * from an earlier incarnation (a dead shard's RSA result, a batch the old
+   * owner posted before it dropped a moved connection) is ignored.
+   */
   epoch: number;
+  /** Shard deaths while handling this connection since its last stored checkpoint (poison detection). */
+  crashes: number;
   phase: string;
   /** Bytes in clientIn / backendIn (kept, not yet consumed). */
   clientKept: number;
@@ -167,13 +192,22 @@ interface Conn {
 
 interface Slot {
   readonly index: number;
+  /** The current incarnation (after a death: the dead one until the respawn). */
   worker: Worker;
-  ready: boolean;
-  /** Messages for a worker that is starting (a respawn): sent in order on `ready`. */
+  /** down: dead, respawn scheduled (backoff); messages to it are dropped (the init of the next carries what it needs). */
+  state: "starting" | "ready" | "down";
+  /** Messages for a worker that is starting: sent in order on `ready`. */
   pending: { m: ToShard; transfer: ArrayBuffer[] }[];
   /** This turn's messages for a ready worker: one postMessage in setImmediate (flushTurn). */
   out: ToShard[];
   outTransfer: ArrayBuffer[];
+  readonly backoff: Backoff;
+  respawnTimer: NodeJS.Timeout | null;
+  /** Date.now() of the scheduled respawn (status). */
+  respawnAt: number;
+  deaths: number;
+  /** The connection the worker is handling (0: none), in shared memory: still readable once the worker is dead. */
+  busy: Float64Array;
 }
 
 /**
@@ -193,6 +227,14 @@ interface Generation {
 }
 
 const PORT_TRIES = 8;
+/**
+ * Buckets return to a respawned shard this many at a time, at most this
+ * many connections per step (a bucket is never split), a step every
+ * RETURN_STEP_MS: a returning shard restores its connections in small
+ * bursts rather than all at once while it also takes new ones.
+ */
+const RETURN_STEP = { buckets: 64, connections: 256 };
+const RETURN_STEP_MS = 10;
 /** Expired sessions are dropped (and the shards told) this often; a lookup refuses them anyway. */
 const SESSION_SWEEP_MS = 10_000;
 
@@ -207,7 +249,7 @@ export class Daemon extends EventEmitter {
     accepted: 0, closed: 0, handshakes: 0, resumed: 0, checkpoints: 0, shardRestarts: 0, restoredConnections: 0,
     rsaRequests: 0, duplicateBytesDropped: 0, backendPortFallbacks: 0, connErrors: 0, bytesFromClients: 0, bytesToClients: 0,
     bytesFromBackends: 0, bytesToBackends: 0, rejectedConnections: 0, handshakeTimeouts: 0, idleTimeouts: 0, clientPauses: 0, backendPauses: 0,
-    certificateReloads: 0,
+    certificateReloads: 0, bucketMoves: 0, staleBatches: 0, poisonAborts: 0, noShardTimeouts: 0,
   };
   readonly failures: DaemonFailures = { handshake: {}, backend: {} };
   readonly limits: Limits;
@@ -229,12 +271,25 @@ export class Daemon extends EventEmitter {
   private draining = false;
   private address: Endpoint | null = null;
   private turnScheduled = false;
+  /** Connections by bucket: what moves with a bucket. */
+  private readonly byBucket = new Map<number, Set<Conn>>();
+  private readonly respawnPolicy: RespawnPolicy;
+  private readonly poisonLimit: number;
+  private rebalanceTimer: NodeJS.Timeout | null = null;
+  /** Buckets moved by the rebalancing under way ("rebalanced" is emitted when it is done). */
+  private rebalancing = false;
+  /** armShards is in force: the first shard to die of it disarms the others (one death per test). */
+  private armed = false;
   private cluster: ClusterLink | null = null;
 
   constructor(private readonly opts: DaemonOptions) {
     super();
     this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
     this.buckets = new BucketMap(opts.shards);
+    this.respawnPolicy = { ...DEFAULT_RESPAWN, ...opts.respawn };
+    checkRespawnPolicy(this.respawnPolicy);
+    this.poisonLimit = opts.poisonLimit ?? 3;
+    if (!(Number.isInteger(this.poisonLimit) && this.poisonLimit >= 1)) throw new RangeError(`daemon: poisonLimit must be a positive integer, got ${opts.poisonLimit}`);
     this.sessions = opts.sessions ?? new MemoryNodeSessionCache({ maxEntries: this.limits.sessionCacheSize, ttlMs: this.limits.sessionTtlMs, now: Date.now });
     // Every change, a shard's or a cluster peer's, reaches every shard's copy
     // (a shard not yet ready gets it after its init, which held entries()).
@@ -315,6 +370,8 @@ export class Daemon extends EventEmitter {
   async stop(): Promise<void> {
     this.stopping = true;
     if (this.sweeper) clearInterval(this.sweeper);
+    if (this.rebalanceTimer) clearTimeout(this.rebalanceTimer);
+    for (const s of this.slots) if (s.respawnTimer) clearTimeout(s.respawnTimer);
     await this.cluster?.close();
     await new Promise<void>((r) => {
       this.server.close(() => r());
@@ -365,13 +422,14 @@ export class Daemon extends EventEmitter {
     return g;
   }
 
-  private shardInit(index: number): ShardInit {
+  private shardInit(index: number): Omit<ShardInit, "busy"> {
     const generations: CertificateGeneration[] = [...this.gens.values()].map((g) => this.shardGeneration(g.gen, g.prepared));
     return {
       shard: index, generations, provider: "default",
       ...(this.opts.rsaWorkers === 0 && { rsaInShard: this.opts.rsaProvider }),
       ...(this.opts.maxRecord !== undefined && { maxRecord: this.opts.maxRecord }),
       sessions: this.sessions.entries(), sessionTtlMs: this.limits.sessionTtlMs,
+      ...(this.opts.testDieOnPlaintext !== undefined && { dieOnPlaintext: this.opts.testDieOnPlaintext }),
     };
   }
 
@@ -409,11 +467,16 @@ export class Daemon extends EventEmitter {
   // --- shards ------------------------------------------------------------------------
 
   private spawn(index: number): Slot {
-    const init = this.shardInit(index);
+    const busy = new Float64Array(new SharedArrayBuffer(8));
+    const init: ShardInit = { ...this.shardInit(index), busy };
     const worker = new Worker(new URL("../shard/shard.js", import.meta.url), { workerData: init });
-    const slot: Slot = this.slots[index] ?? { index, worker, ready: false, pending: [], out: [], outTransfer: [] };
+    const slot: Slot = this.slots[index] ?? {
+      index, worker, state: "starting", pending: [], out: [], outTransfer: [],
+      backoff: new Backoff(this.respawnPolicy), respawnTimer: null, respawnAt: 0, deaths: 0, busy,
+    };
     slot.worker = worker;
-    slot.ready = false;
+    slot.state = "starting";
+    slot.busy = busy;
     worker.on("message", (m: ToMain) => {
       if (slot.worker !== worker) return; // a dead incarnation
       this.fromShard(slot, m);
@@ -426,32 +489,111 @@ export class Daemon extends EventEmitter {
     return slot;
   }
 
+  /** Shards whose worker is ready: the only ones given buckets. */
+  private liveShards(): number[] {
+    return this.slots.filter((s) => s.state === "ready").map((s) => s.index);
+  }
+
   /**
-   * A shard died: respawn it in place and hand it every connection of its
-   * buckets, restored from the store; kept input is replayed after the
-   * restore (queued until the new worker is ready).
+   * A shard died. Its buckets move at once to the live shards, which
+   * restore each connection from the store and get its kept input replayed
+   * (NO_SHARD if none is live: the connections wait, bounded by their
+   * timeouts). The shard is respawned after its backoff delay; once ready,
+   * rebalance() brings its buckets back. The connection it was handling when
+   * it died (`busy`, shared memory) is blamed: poisonLimit deaths in a row
+   * and it is aborted rather than restored again.
    */
   private shardDied(slot: Slot, code: number): void {
+    const now = Date.now();
     this.counters.shardRestarts++;
-    this.log("error", { shard: slot.index, code }, "shard exited; respawning it and restoring its connections");
+    slot.deaths++;
+    slot.state = "down";
     slot.pending = [];
     // Not posted yet: lost with the dead incarnation, like what it had not read.
     slot.out = [];
     slot.outTransfer = [];
-    this.spawn(slot.index);
-    for (const c of this.conns.values()) {
-      if (this.buckets.shardOf(c.bucket) !== slot.index) continue;
-      this.restore(c);
+    if (this.armed) {
+      this.armed = false;
+      for (const other of this.slots) if (other !== slot) this.postTo(other, { t: "die-at", phase: "none", how: "exit", when: "after-post" }, []);
     }
-    this.emit("shard-restarted", slot.index);
+    const delay = slot.backoff.died(now);
+    slot.respawnAt = now + delay;
+    const blamed = this.conns.get(slot.busy[0]!);
+    this.log("error", { shard: slot.index, code, respawnInMs: delay, consecutiveDeaths: slot.backoff.consecutive, handling: blamed?.id ?? null },
+      "shard exited; its buckets move to the live shards; respawn after the backoff delay");
+    if (blamed && this.buckets.shardOf(blamed.bucket) === slot.index && ++blamed.crashes >= this.poisonLimit) this.poisonAbort(blamed);
+    this.moveBuckets(evacuate(this.buckets, slot.index, this.liveShards()));
+    slot.respawnTimer = setTimeout(() => {
+      slot.respawnTimer = null;
+      if (!this.stopping) this.spawn(slot.index);
+    }, delay);
+    this.emit("shard-died", slot.index);
   }
 
+  /** SSLACC §4.8 has no answer for an input that kills every node it reaches; here it is cut off. */
+  private poisonAbort(c: Conn): void {
+    this.counters.poisonAborts++;
+    this.log("error", { conn: c.id, bucket: c.bucket, phase: c.phase, crashes: c.crashes, peer: `${c.peer.address}:${c.peer.port}` },
+      "a shard died handling this connection each time it was restored; aborting it (poison)");
+    // A reset, not a FIN: the client must not take it for the end of the stream.
+    c.client.resetAndDestroy();
+    c.backend?.destroy();
+    this.forget(c);
+  }
+
+  /**
+   * Applies moves to the map (a new version) and carries each bucket's
+   * connections: the old owner, if alive, drops them (whatever it posts for
+   * them meanwhile has the old epoch and is ignored); the new one restores
+   * them from the latest stored checkpoint with the kept input replayed, so
+   * no byte is lost (kept until a stored checkpoint covers it) or written
+   * twice (forward-ACK rule on the regenerated output).
+   */
+  private moveBuckets(moves: readonly Move[]): void {
+    if (moves.length === 0) return;
+    const version = this.buckets.apply(moves);
+    this.counters.bucketMoves += moves.length;
+    let connections = 0;
+    for (const m of moves) {
+      const conns = this.byBucket.get(m.bucket);
+      if (!conns) continue;
+      const from = m.from === NO_SHARD ? undefined : this.slots[m.from];
+      for (const c of conns) {
+        if (from) this.postTo(from, { t: "drop", conn: c.id }, []);
+        this.restore(c);
+        connections++;
+      }
+    }
+    this.log("info", { version, buckets: moves.length, connections, to: [...new Set(moves.map((m) => m.to))] }, "buckets moved");
+  }
+
+  /** After a shard is ready: ownerless buckets to live shards, then the others home, one bounded step per RETURN_STEP_MS. */
+  private rebalance(): void {
+    if (this.rebalanceTimer !== null || this.stopping) return;
+    const moves = rebalanceStep(this.buckets, this.liveShards(), RETURN_STEP, (b) => this.byBucket.get(b)?.size ?? 0);
+    if (moves.length === 0) {
+      if (this.rebalancing) {
+        this.rebalancing = false;
+        this.emit("rebalanced", this.buckets.version);
+      }
+      return;
+    }
+    this.rebalancing = true;
+    this.moveBuckets(moves);
+    this.rebalanceTimer = setTimeout(() => {
+      this.rebalanceTimer = null;
+      this.rebalance();
+    }, RETURN_STEP_MS);
+  }
+
+  /** Hands a connection to its bucket's shard from the store (nothing to do while no shard runs the bucket). */
   private restore(c: Conn): void {
-    this.counters.restoredConnections++;
     c.epoch++;
+    if (this.buckets.shardOf(c.bucket) === NO_SHARD) return;
+    this.counters.restoredConnections++;
     const snapshot = c.snapshot ? encodeRelaySnapshot(c.snapshot) : null;
     const replicated = this.cluster?.isReplicated(c.id) === true;
-    this.send(c, { t: "restore", conn: c.id, gen: c.gen, snapshot, ...(replicated && { replicated: true as const }) }, snapshot ? [snapshot.buffer as ArrayBuffer] : []);
+    this.send(c, { t: "restore", conn: c.id, epoch: c.epoch, gen: c.gen, snapshot, ...(replicated && { replicated: true as const }) }, snapshot ? [snapshot.buffer as ArrayBuffer] : []);
     if (c.backendState === "connected") this.send(c, { t: "backend-connected", conn: c.id });
     if (c.backendState === "failed") this.send(c, { t: "backend-failed", conn: c.id, reason: c.backendError ?? "failed" });
     for (const k of c.clientIn) this.sendData(c, "client", k);
@@ -460,9 +602,12 @@ export class Daemon extends EventEmitter {
     if (c.backendEof !== null) this.send(c, { t: "backend-end", conn: c.id, offset: c.backendEof });
   }
 
+  /** To the shard running the connection's bucket; none: dropped (the restore that gives the bucket a shard replays all of it). */
   private send(c: Conn, m: ToShard, transfer: ArrayBuffer[] = []): void {
+    const owner = this.buckets.shardOf(c.bucket);
+    if (owner === NO_SHARD) return;
     if (c.inputAt < 0 && this.opts.observe) c.inputAt = performance.now();
-    this.postTo(this.slots[this.buckets.shardOf(c.bucket)]!, m, transfer);
+    this.postTo(this.slots[owner]!, m, transfer);
   }
 
   /**
@@ -472,7 +617,8 @@ export class Daemon extends EventEmitter {
    * per socket event. Measured in docs/daemon.md "Benches".
    */
   private postTo(slot: Slot, m: ToShard, transfer: ArrayBuffer[]): void {
-    if (!slot.ready) return void slot.pending.push({ m, transfer });
+    if (slot.state === "down") return;
+    if (slot.state === "starting") return void slot.pending.push({ m, transfer });
     slot.out.push(m);
     for (const t of transfer) slot.outTransfer.push(t);
     if (!this.turnScheduled) {
@@ -484,7 +630,7 @@ export class Daemon extends EventEmitter {
   private readonly flushTurn = (): void => {
     this.turnScheduled = false;
     for (const slot of this.slots) {
-      if (slot.out.length === 0 || !slot.ready) continue;
+      if (slot.out.length === 0 || slot.state !== "ready") continue;
       const ms: ToShardTurn = slot.out;
       const transfer = slot.outTransfer;
       slot.out = [];
@@ -502,8 +648,14 @@ export class Daemon extends EventEmitter {
   private fromShard(slot: Slot, m: ToMain): void {
     switch (m.t) {
       case "ready":
-        slot.ready = true;
+        slot.state = "ready";
+        slot.backoff.up(Date.now());
         for (const p of slot.pending.splice(0)) this.postTo(slot, p.m, p.transfer);
+        if (slot.deaths > 0) {
+          this.log("info", { shard: slot.index, deaths: slot.deaths }, "shard respawned; its buckets return");
+          this.emit("shard-restarted", slot.index);
+        }
+        this.rebalance();
         return;
       case "batches":
         for (const b of m.list) {
@@ -552,6 +704,7 @@ export class Daemon extends EventEmitter {
       case "batch": {
         const c = this.conns.get(m.conn);
         if (!c) return;
+        if (m.epoch !== c.epoch) return void this.counters.staleBatches++;
         for (const item of m.items) {
           if (!this.conns.has(c.id)) return;
           this.item(c, slot, item);
@@ -560,9 +713,10 @@ export class Daemon extends EventEmitter {
         return;
       }
       case "conn-error": {
+        const c = this.conns.get(m.conn);
+        if (c && m.epoch !== c.epoch) return void this.counters.staleBatches++;
         this.counters.connErrors++;
         this.log("error", { conn: m.conn, err: m.message }, "shard could not run the connection; closing it");
-        const c = this.conns.get(m.conn);
         c?.client.destroy();
         c?.backend?.destroy();
         return;
@@ -582,6 +736,7 @@ export class Daemon extends EventEmitter {
         c.clientKept -= trim(c.clientIn, f.clientConsumed);
         c.backendKept -= trim(c.backendIn, f.backendConsumed);
         c.phase = c.snapshot.engine.phase;
+        c.crashes = 0;
         if (c.inputAt >= 0) {
           this.opts.observe?.checkpointStored((performance.now() - c.inputAt) / 1000);
           c.inputAt = -1;
@@ -699,13 +854,16 @@ export class Daemon extends EventEmitter {
       clientIn: [], clientInEnd: 0, clientEof: null, backendIn: [], backendInEnd: 0, backendEof: null,
       clientWritten: 0, backendWritten: 0, snapshot: undefined, epoch: 0, phase: "new",
       clientKept: 0, backendKept: 0, clientPaused: false, backendPaused: false,
-      acceptedAt: Date.now(), lastActivity: Date.now(), handshakeDone: false, backendError: null, inputAt: -1,
+      acceptedAt: Date.now(), lastActivity: Date.now(), handshakeDone: false, backendError: null, inputAt: -1, crashes: 0,
     };
     this.conns.set(c.id, c);
+    let inBucket = this.byBucket.get(c.bucket);
+    if (!inBucket) this.byBucket.set(c.bucket, (inBucket = new Set()));
+    inBucket.add(c);
     this.current.conns++;
     this.current.handshaking++;
     const replicated = this.cluster?.accept(c.id, c.bucket) === true;
-    this.send(c, { t: "open", conn: c.id, gen: c.gen, ...(replicated && { replicated: true as const }) });
+    this.send(c, { t: "open", conn: c.id, epoch: c.epoch, gen: c.gen, ...(replicated && { replicated: true as const }) });
     s.on("data", (d: Buffer) => {
       const k = { offset: c.clientInEnd, data: d };
       c.clientInEnd += d.length;
@@ -729,6 +887,9 @@ export class Daemon extends EventEmitter {
   private forget(c: Conn): void {
     if (this.conns.get(c.id) !== c) return;
     this.conns.delete(c.id);
+    const inBucket = this.byBucket.get(c.bucket);
+    inBucket?.delete(c);
+    if (inBucket?.size === 0) this.byBucket.delete(c.bucket);
     this.counters.closed++;
     c.backend?.destroy();
     // SSLACC §4.10: the state is destroyed on the store with the connection.
@@ -894,6 +1055,12 @@ export class Daemon extends EventEmitter {
       if (this.sessions instanceof MemoryNodeSessionCache) this.sessions.sweep();
     }
     for (const c of this.conns.values()) {
+      const timedOut = !c.handshakeDone ? now - c.acceptedAt > this.limits.handshakeTimeoutMs : now - c.lastActivity > this.limits.idleTimeoutMs;
+      if (timedOut && this.buckets.shardOf(c.bucket) === NO_SHARD) {
+        // Its bytes were kept for a shard that did not come back in time (every shard down, in backoff).
+        this.counters.noShardTimeouts++;
+        this.log("warn", { conn: c.id, phase: c.phase }, "timeout while no shard was up to run the connection; closing");
+      }
       if (!c.handshakeDone && now - c.acceptedAt > this.limits.handshakeTimeoutMs) {
         this.counters.handshakeTimeouts++;
         bump(this.failures.handshake, "timeout");
@@ -935,15 +1102,22 @@ export class Daemon extends EventEmitter {
   }
 
   /** Kills a shard the way a test asks: terminate(), an uncaught exception, or process.exit(). */
-  killShard(index: number, how: "terminate" | "throw" | "exit"): void {
+  killShard(index: number, how: "terminate" | "throw" | "exit"): boolean {
     const slot = this.slots[index];
     if (!slot) throw new RangeError(`no shard ${index}`);
+    if (slot.state !== "ready") return false;
     if (how === "terminate") void slot.worker.terminate();
     else this.postTo(slot, { t: "die", how }, []);
+    return true;
   }
 
-  /** Tests: every shard dies when it produces a checkpoint of `phase` (see ToShard "die-at"). */
+  /**
+   * Tests: the first shard to produce a checkpoint of `phase` dies (see
+   * ToShard "die-at"); the others are disarmed when it does, so the
+   * connection restored on a survivor does not kill that one too.
+   */
   armShards(phase: string, how: "throw" | "exit", when: "before-post" | "after-post"): void {
+    this.armed = phase !== "none";
     for (const s of this.slots) this.postTo(s, { t: "die-at", phase, how, when }, []);
   }
 
@@ -952,12 +1126,21 @@ export class Daemon extends EventEmitter {
     return this.cluster?.status() ?? null;
   }
 
+  /** Each shard: state, buckets run, deaths, backoff (status, metrics). */
+  shardStatus() {
+    return this.slots.map((s) => ({
+      index: s.index, state: s.state, buckets: this.buckets.bucketsOf(s.index).length, deaths: s.deaths,
+      consecutiveDeaths: s.backoff.consecutive, respawnInMs: s.state === "down" ? Math.max(0, s.respawnAt - Date.now()) : 0,
+    }));
+  }
+
   status() {
     return {
       listen: this.address,
       backend: this.opts.backend,
       proxyProtocol: this.opts.proxyProtocol ?? "off",
-      shards: this.slots.map((s) => ({ index: s.index, ready: s.ready, buckets: this.buckets.bucketsOf(s.index).length })),
+      shards: this.shardStatus(),
+      bucketMapVersion: this.buckets.version,
       bucketMap: this.buckets.toArray(),
       connections: [...this.conns.values()].map((c) => ({
         id: c.id, bucket: c.bucket, shard: this.buckets.shardOf(c.bucket), phase: c.phase, backend: c.backendState,

@@ -53,6 +53,15 @@ export interface ShardInit {
   readonly sessions: readonly SessionData[];
   /** Session lifetime in ms (the copy refuses expired sessions; the node's cache announces their removal). */
   readonly sessionTtlMs: number;
+  /**
+   * One slot of shared memory: the connection the shard is handling (0 when
+   * idle). A dead thread posts nothing, so this is how the main thread
+   * learns which connection was being handled when it died (poison
+   * detection, src/node/daemon.ts).
+   */
+  readonly busy: Float64Array;
+  /** Tests only: die when producing backend plaintext that contains this (DaemonOptions.testDieOnPlaintext). */
+  readonly dieOnPlaintext?: string;
 }
 
 export type ToShard =
@@ -61,9 +70,14 @@ export type ToShard =
    * member's, docs/cluster-protocol.md §10.1): a checkpoint counts as stored
    * only on a "stored" message, not once posted.
    */
-  | { readonly t: "open"; readonly conn: number; readonly gen: number; readonly replicated?: true }
-  /** Take over a connection from the store; null: no checkpoint stored yet, start afresh. */
-  | { readonly t: "restore"; readonly conn: number; readonly gen: number; readonly snapshot: Uint8Array | null; readonly replicated?: true }
+  | { readonly t: "open"; readonly conn: number; readonly epoch: number; readonly gen: number; readonly replicated?: true }
+  /**
+   * Take over a connection from the store (its shard died, or its bucket
+   * moved here); null: no checkpoint stored yet, start afresh. `epoch`: the
+   * connection's incarnation, echoed in every batch (the main thread ignores
+   * batches of an earlier one).
+   */
+  | { readonly t: "restore"; readonly conn: number; readonly epoch: number; readonly gen: number; readonly snapshot: Uint8Array | null; readonly replicated?: true }
   /** A replicated connection's checkpoints up to `seq` are acknowledged by its mirrors (law 1: release what waited). */
   | { readonly t: "stored"; readonly conn: number; readonly seq: number }
   /** The connection is no longer replicated (the cluster channel closed): everything posted counts as stored, as on one node. */
@@ -81,7 +95,7 @@ export type ToShard =
   | { readonly t: "rsa-done"; readonly conn: number; readonly id: number; readonly premaster: Uint8Array }
   /** A change of the node's session cache, whoever made it (this shard's own changes come back too). */
   | { readonly t: "session"; readonly change: SessionChange }
-  /** The sockets are gone: forget the connection. */
+  /** Forget the connection: its sockets are gone, or its bucket moved to another shard. */
   | { readonly t: "drop"; readonly conn: number }
   /** Tests: die in the way named (an uncaught exception or process.exit). */
   | { readonly t: "die"; readonly how: "throw" | "exit" }
@@ -113,9 +127,9 @@ export type ShardItem =
   | { readonly k: "closed"; readonly reason: string; readonly alert?: string; readonly detail?: string };
 
 export type ToMainConn =
-  | { readonly t: "batch"; readonly conn: number; readonly items: readonly ShardItem[] }
+  | { readonly t: "batch"; readonly conn: number; readonly epoch: number; readonly items: readonly ShardItem[] }
   /** The shard could not handle a message for this connection (a bug or a broken snapshot): close it. */
-  | { readonly t: "conn-error"; readonly conn: number; readonly message: string };
+  | { readonly t: "conn-error"; readonly conn: number; readonly epoch: number; readonly message: string };
 
 /**
  * A session the shard's engine put in or removed from its copy of the node's

@@ -97,6 +97,9 @@ export function createMetrics(): Metrics {
   mirroredCounter(registry, "sslacc_checkpoints_total", "Relay checkpoints stored.", [], () => one(c()?.checkpoints));
   mirroredCounter(registry, "sslacc_shard_restarts_total", "Shards that died and were respawned.", [], () => one(c()?.shardRestarts));
   mirroredCounter(registry, "sslacc_certificate_reloads_total", "Certificate sets taken on SIGHUP (a refused reload is logged, not counted).", [], () => one(c()?.certificateReloads));
+  mirroredCounter(registry, "sslacc_bucket_moves_total", "Buckets moved between shards: a dead shard's to the survivors, then back home.", [], () => one(c()?.bucketMoves));
+  mirroredCounter(registry, "sslacc_poison_aborts_total", "Connections aborted because their shard died handling them poisonLimit times in a row.", [], () => one(c()?.poisonAborts));
+  mirroredCounter(registry, "sslacc_no_shard_timeouts_total", "Connections closed by a timeout while no shard was up to run them.", [], () => one(c()?.noShardTimeouts));
   mirroredCounter(registry, "sslacc_failovers_total", "Connections restored from their checkpoint on another shard incarnation.", [], () => one(c()?.restoredConnections));
   mirroredCounter(registry, "sslacc_rsa_operations_total", "RSA private operations requested from the pool.", [], () => one(c()?.rsaRequests));
 
@@ -104,6 +107,20 @@ export function createMetrics(): Metrics {
     name: "sslacc_connections_active", help: "Open client connections.", registers: [registry],
     collect() {
       this.set(d?.activeConnections ?? 0);
+    },
+  });
+  new Gauge({
+    name: "sslacc_shard_up", help: "1 while the shard's worker is ready, 0 while it starts or waits out its respawn delay.", labelNames: ["shard"], registers: [registry],
+    collect() {
+      this.reset();
+      for (const sh of d?.shardStatus() ?? []) this.set({ shard: String(sh.index) }, sh.state === "ready" ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: "sslacc_shard_backoff_seconds", help: "Time left before a dead shard is respawned (0 when up); the delay doubles per death in a row, up to the cap.", labelNames: ["shard"], registers: [registry],
+    collect() {
+      this.reset();
+      for (const sh of d?.shardStatus() ?? []) this.set({ shard: String(sh.index) }, sh.respawnInMs / 1000);
     },
   });
   new Gauge({

@@ -58,6 +58,8 @@ class Shard {
   private readonly gens = new Map<number, number>();
   /** Connections whose checkpoints are stored only on "stored" (replicated by the cluster). */
   private readonly replicated = new Set<number>();
+  /** Each connection's incarnation (open/restore), echoed in its batches. */
+  private readonly epochs = new Map<number, number>();
   private readonly provider: CryptoProvider;
   /**
    * This shard's copy of the node's session cache (src/node/sessions.ts): the
@@ -91,7 +93,12 @@ class Shard {
 
   /** One incoming message: a turn's events, then one post with all they produced. */
   turn(ms: ToShardTurn): void {
-    for (const m of ms) this.handle(m);
+    for (const m of ms) {
+      // Read by the main thread only if we die here (ShardInit.busy).
+      this.init.busy[0] = "conn" in m ? m.conn : 0;
+      this.handle(m);
+    }
+    this.init.busy[0] = 0;
     this.postTurn();
   }
 
@@ -122,8 +129,9 @@ class Shard {
       this.dispatch(m);
     } catch (e) {
       if (e instanceof DieForTest) throw e;
+      const epoch = m.t === "open" || m.t === "restore" ? m.epoch : this.epochs.get(m.conn) ?? -1;
       this.forget(m.conn);
-      this.out.push({ t: "conn-error", conn: m.conn, message: e instanceof Error ? e.message : String(e) });
+      this.out.push({ t: "conn-error", conn: m.conn, epoch, message: e instanceof Error ? e.message : String(e) });
     }
   }
 
@@ -137,6 +145,7 @@ class Shard {
         : Relay.restore(config, this.deps(), decodeRelaySnapshot(m.snapshot), this.opts());
       this.relays.set(m.conn, relay);
       this.gens.set(m.conn, m.gen);
+      this.epochs.set(m.conn, m.epoch);
       if (m.replicated) this.replicated.add(m.conn);
       this.flush(m.conn, relay);
       return;
@@ -171,6 +180,7 @@ class Shard {
     this.relays.delete(conn);
     this.gens.delete(conn);
     this.replicated.delete(conn);
+    this.epochs.delete(conn);
   }
 
   /** Drains the relay into one batch, acknowledging as the kernel transport allows (see the header). */
@@ -200,6 +210,7 @@ class Shard {
             relay.clientAcked(o.offset + o.data.length);
             break;
           case "backend":
+            if (this.init.dieOnPlaintext !== undefined && Buffer.from(o.data.buffer, o.data.byteOffset, o.data.byteLength).includes(this.init.dieOnPlaintext)) die("exit");
             items.push({ k: "backend", offset: o.offset, data: own(o.data) });
             relay.backendAcked(o.offset + o.data.length);
             break;
@@ -238,7 +249,7 @@ class Shard {
       }
     }
     if (dying === "before-post") die(this.dieAt!.how);
-    if (items.length > 0) this.out.push({ t: "batch", conn, items });
+    if (items.length > 0) this.out.push({ t: "batch", conn, epoch: this.epochs.get(conn)!, items });
     if (dying === "after-post") {
       this.postTurn();
       die(this.dieAt!.how);

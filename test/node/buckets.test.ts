@@ -2,7 +2,7 @@
 // ports chosen for a backend leg land in the client leg's bucket (SSLACC §4.5).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { BucketMap, BUCKETS, bucketOf, SourcePorts } from "../../src/node/buckets.js";
+import { BucketMap, BUCKETS, bucketOf, NO_SHARD, SourcePorts } from "../../src/node/buckets.js";
 
 test("bucketOf is symmetric and spreads client ports over the buckets", () => {
   const server = { address: "127.0.0.1", port: 8443 };
@@ -29,10 +29,16 @@ test("source ports: every candidate puts the backend leg in the wanted bucket", 
   }
 });
 
-test("bucket map: round robin, moves", () => {
+test("bucket map: round robin homes, versioned moves", () => {
   const m = new BucketMap(3);
   assert.equal(m.bucketsOf(0).length + m.bucketsOf(1).length + m.bucketsOf(2).length, BUCKETS);
-  m.move(5, 0);
+  assert.equal(m.home(5), 2);
+  assert.equal(m.version, 1);
+  assert.equal(m.apply([{ bucket: 5, to: 0 }, { bucket: 6, to: NO_SHARD }]), 2);
   assert.equal(m.shardOf(5), 0);
+  assert.equal(m.shardOf(6), NO_SHARD);
+  assert.equal(m.home(5), 2, "home unchanged");
+  assert.equal(m.apply([]), 2, "no moves, same version");
+  assert.throws(() => m.apply([{ bucket: 1, to: 3 }]), /no shard 3/);
   assert.throws(() => new BucketMap(0), /shards must be a positive integer/);
 });

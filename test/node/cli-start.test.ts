@@ -44,7 +44,7 @@ test("sslacc start: embedded default (generated certificate reused, demo backend
   assert.match(r.stdout, /hello from the sslacc demo backend/);
   const st = spawnSync(process.execPath, [cli, "status", "--admin", a.admin], { encoding: "utf8" });
   assert.equal(st.status, 0, st.stderr);
-  assert.match(st.stdout, /shards: #0 up \(512 buckets\), #1 up \(512 buckets\)/);
+  assert.match(st.stdout, /shards: #0 up \(512 buckets, 0 deaths\), #1 up \(512 buckets, 0 deaths\)/);
   assert.match(st.stdout, /handshakes=1/);
   assert.equal(await a.stop("SIGTERM"), 0, "clean exit on SIGTERM");
   const cert1 = readFileSync(join(dir, ".sslacc", "cert.pem"), "utf8");

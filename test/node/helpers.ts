@@ -5,6 +5,7 @@ import { createHash } from "node:crypto";
 import { spawn } from "node:child_process";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import { request } from "node:https";
+import { bucketOf } from "../../src/node/buckets.js";
 import { Daemon, type DaemonOptions } from "../../src/node/daemon.js";
 import { testIdentity } from "../helpers/engine-harness.js";
 
@@ -175,4 +176,20 @@ export function sClient(port: number, input: string, extra: string[] = []): Prom
     p.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
     p.stdin.end(input);
   });
+}
+
+/**
+ * Client source ports (127.0.0.1, fresh in this run) whose bucket the
+ * daemon's current map gives to `shard`: a test picks the shard that runs
+ * a connection (openssl s_client -bind, curl --local-port, Node localPort).
+ */
+export function clientPortsFor(daemon: Daemon, listen: number): (shard: number) => number {
+  const map = daemon.status().bucketMap;
+  let next = 40000 + Math.floor(Math.random() * 15000);
+  return (shard: number): number => {
+    for (;;) {
+      const p = next++;
+      if (map[bucketOf({ address: "127.0.0.1", port: p }, { address: "127.0.0.1", port: listen })] === shard) return p;
+    }
+  };
 }

@@ -42,9 +42,15 @@ test("metrics: /metrics exposes handshakes, failures, bytes, checkpoints, RSA la
     const failures = text.split("\n").filter((l) => l.startsWith("sslacc_handshake_failures_total{"));
     assert.equal(failures.length, 1, text);
     assert.match(failures[0]!, /reason="[a-z_]+"} 1$/);
-    for (const name of ["sslacc_connections_active", "sslacc_rsa_queue_depth", "sslacc_shard_restarts_total", "sslacc_failovers_total", "sslacc_backend_failures_total"]) {
+    for (const name of [
+      "sslacc_connections_active", "sslacc_rsa_queue_depth", "sslacc_shard_restarts_total", "sslacc_failovers_total", "sslacc_backend_failures_total",
+      "sslacc_bucket_moves_total", "sslacc_poison_aborts_total", "sslacc_no_shard_timeouts_total",
+    ]) {
       assert.match(text, new RegExp(`^# TYPE ${name} `, "m"), name);
     }
+    // Shard lifecycle gauges, one sample per shard.
+    assert.equal(sample(text, 'sslacc_shard_up{shard="0"}'), 1);
+    assert.equal(sample(text, 'sslacc_shard_backoff_seconds{shard="0"}'), 0);
   } finally {
     await admin.close();
     await daemon.stop();

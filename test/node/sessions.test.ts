@@ -14,11 +14,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Duplex } from "node:stream";
 import { connect as tlsConnect } from "node:tls";
-import { bucketOf } from "../../src/node/buckets.js";
 import type { Daemon } from "../../src/node/daemon.js";
 import { MemoryNodeSessionCache, ShardSessionCopy, type SessionChange } from "../../src/node/sessions.js";
 import type { SessionData } from "../../src/tls/session-cache.js";
-import { startBackend, startDaemon } from "./helpers.js";
+import { clientPortsFor, startBackend, startDaemon } from "./helpers.js";
 
 function session(n: number, createdAt: number): SessionData {
   return {
@@ -73,18 +72,6 @@ test("shard session copy: own changes local at once and sent; node changes appli
   now += 100;
   assert.equal(copy.get(new Uint8Array(32).fill(3)), undefined, "expired");
 });
-
-/** Client source ports (unused so far in this run) whose bucket the daemon gives to `shard`. */
-function portsFor(daemon: Daemon, listen: number) {
-  const map = daemon.status().bucketMap;
-  let next = 40000 + Math.floor(Math.random() * 15000);
-  return (shard: number): number => {
-    for (;;) {
-      const p = next++;
-      if (map[bucketOf({ address: "127.0.0.1", port: p }, { address: "127.0.0.1", port: listen })] === shard) return p;
-    }
-  };
-}
 
 /** The shard that ran the next accepted connection. */
 function nextShard(daemon: Daemon): Promise<number | undefined> {
@@ -148,7 +135,7 @@ test("daemon: a session made on shard 0 resumes on shard 1 (also respawned) with
   const dir = mkdtempSync(join(tmpdir(), "sslacc-sess-"));
   const file = join(dir, "s.pem");
   try {
-    const portOn = portsFor(daemon, port);
+    const portOn = clientPortsFor(daemon, port);
 
     let shard = nextShard(daemon);
     const first = await sClientSession(port, portOn(0), ["-sess_out", file]);
@@ -164,10 +151,10 @@ test("daemon: a session made on shard 0 resumes on shard 1 (also respawned) with
     assert.equal(daemon.counters.rsaRequests, rsa, "no RSA operation for the resumption");
     assert.equal(daemon.counters.resumed, 1);
 
-    // A respawned shard starts with the node's sessions (ShardInit.sessions).
-    const restarted = new Promise((r) => daemon.once("shard-restarted", r));
+    // A respawned shard starts with the node's sessions (ShardInit.sessions); wait until its buckets are back.
+    const home = new Promise((r) => daemon.once("rebalanced", r));
     daemon.killShard(1, "terminate");
-    await restarted;
+    await home;
     shard = nextShard(daemon);
     const again = await sClientSession(port, portOn(1), ["-sess_in", file]);
     assert.equal(again.kind, "Reused", again.out);
