@@ -193,3 +193,18 @@ export function clientPortsFor(daemon: Daemon, listen: number): (shard: number) 
     }
   };
 }
+
+/**
+ * Resolves once every shard is up and every bucket is on its home shard:
+ * a test that arms shards to die waits for this, so no connection is being
+ * moved (run briefly by its old owner and its new one) when it starts.
+ */
+export async function settled(daemon: Daemon, timeoutMs = 15_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const st = daemon.status();
+    if (st.shards.every((s) => s.state === "ready") && st.bucketMap.every((s, b) => s === b % st.shards.length)) return;
+    if (Date.now() > until) throw new Error(`shards not settled after ${timeoutMs} ms: ${JSON.stringify(st.shards)}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
