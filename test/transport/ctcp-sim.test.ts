@@ -2,7 +2,8 @@
 // (OpenSSL) over our TCP, a backend that records every byte; the node owning
 // the client's bucket crashes at its k-th input, for k spread over the whole
 // connection (connect, full or resumed handshake, client→server data with
-// partial ACKs, server→client data with pre-writes, close), with 0-10 %
+// partial ACKs, server→client data with pre-writes, close — by the client
+// or first by the backend), with 0-10 %
 // loss and reordering, eager and selective recovery. Every run: the client
 // ends with byte-exact data and no error, the backend got the request once
 // on one connection, nobody saw a RST.
@@ -14,15 +15,16 @@ import { crashSweep, newTally, PHASES } from "./ctcp-sim.js";
 const PER_PHASE = 10;
 
 for (const recovery of ["eager", "selective"] as const) {
-  test(`crash the owner at inputs spread over full, resumed and upload connections, 0-10 % loss, ${recovery} recovery: byte-exact, backend once, no RST`, async () => {
+  test(`crash the owner at inputs spread over full, resumed, upload and backend-closes-first connections, 0-10 % loss, ${recovery} recovery: byte-exact, backend once, no RST`, async () => {
     const t = newTally();
     await crashSweep("full", recovery, PER_PHASE, 11, t);
     await crashSweep("resumed", recovery, PER_PHASE, 12, t);
     await crashSweep("upload", recovery, PER_PHASE, 13, t);
+    await crashSweep("backend-close", recovery, 6, 14, t);
     const summary = JSON.stringify({ ...t, failures: t.failures.length });
     console.log(`ctcp-sim ${recovery}: ${summary}`);
     assert.deepEqual(t.failures, [], `${summary}\n${t.failures.join("\n")}`);
-    const crashRuns = t.runs - 3;
+    const crashRuns = t.runs - 4;
     assert.ok(crashRuns >= 80, `crash runs: ${summary}`);
     // A point beyond a lossy run's phase does not crash; most do.
     assert.ok(t.crashed >= 0.8 * crashRuns, `crashed: ${summary}`);

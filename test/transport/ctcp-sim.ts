@@ -75,13 +75,13 @@ export function streamBytes(tag: number, from: number, n: number): Uint8Array {
   return out;
 }
 
-/** The client's request: u32 total length, u32 answer length, then payload. */
-export function request(upload: number, download: number): Uint8Array {
+/** The client's request: u32 total length, u32 answer length (top bit: the backend closes after it), then payload. */
+export function request(upload: number, download: number, backendCloses = false): Uint8Array {
   const n = Math.max(8, upload);
   const b = streamBytes(7, 0, n);
   const v = new DataView(b.buffer);
   v.setUint32(0, n);
-  v.setUint32(4, download);
+  v.setUint32(4, (download | (backendCloses ? 0x8000_0000 : 0)) >>> 0);
   return b;
 }
 
@@ -90,6 +90,8 @@ export interface ConnSpec {
   readonly download: number;
   /** Resume the previous connection's session. */
   readonly resume: boolean;
+  /** The backend closes first, right after its answer (the relay then sends close_notify, §4.10). */
+  readonly backendCloses?: boolean;
 }
 
 export interface SimOptions {
@@ -449,10 +451,11 @@ export class Sim {
           c.tcp.appAck(e.seq + e.bytes.length, now);
           if (!c.answered && c.rx.length >= 8) {
             const want = (c.rx[0]! << 24 | c.rx[1]! << 16 | c.rx[2]! << 8 | c.rx[3]!) >>> 0;
-            const answer = (c.rx[4]! << 24 | c.rx[5]! << 16 | c.rx[6]! << 8 | c.rx[7]!) >>> 0;
+            const word = (c.rx[4]! << 24 | c.rx[5]! << 16 | c.rx[6]! << 8 | c.rx[7]!) >>> 0;
             if (c.rx.length >= want) {
               c.answered = true;
-              c.tcp.write(streamBytes(9, 0, answer), now);
+              c.tcp.write(streamBytes(9, 0, word & 0x7fff_ffff), now);
+              if (word >>> 31) c.tcp.close(now);
             }
           }
           break;
@@ -495,7 +498,7 @@ export class Sim {
     let newSession: Buffer | undefined;
     let resumed: boolean | null = null;
     let ended = false;
-    const req = request(spec.upload, spec.download);
+    const req = request(spec.upload, spec.download, spec.backendCloses ?? false);
     let reqAcked = false;
 
     const duplex = new Duplex({
@@ -762,6 +765,8 @@ export const SCENARIOS: Record<string, readonly ConnSpec[]> = {
   resumed: [{ upload: 300, download: 3000, resume: false }, { upload: 1500, download: 40_000, resume: true }],
   /** A 40 KB upload in 16 KB records: the client's slow start cannot fill a record, so partial ACKs (§5.5). */
   upload: [{ upload: 40_000, download: 2000, resume: false }],
+  /** The backend answers 30 KB and closes first: its FIN is held until clustered, the relay sends close_notify. */
+  "backend-close": [{ upload: 1500, download: 30_000, resume: false, backendCloses: true }],
 };
 
 export interface Tally {
