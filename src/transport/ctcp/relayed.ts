@@ -208,9 +208,6 @@ class Leg {
   }
 }
 
-/** The relay outputs the node handles (everything else is routed here). */
-type Notified = Parameters<ConnEnv["notify"]>[1];
-
 export class RelayedConnection {
   readonly client: Leg;
   backend: Leg | null = null;
@@ -435,7 +432,7 @@ export class RelayedConnection {
       case "handshake-complete":
       case "session-invalidated":
         if (o.kind === "handshake-complete") this.traffic = true;
-        this.env.notify(this, o as Notified);
+        this.env.notify(this, o);
         return;
       default:
         exhaustive(o);
