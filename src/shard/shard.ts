@@ -22,9 +22,9 @@
 // mirrors acknowledge them, so `relay.stored(seq)` waits for the main
 // thread's "stored" message (docs/cluster-protocol.md §10.1 item 4).
 // The relay itself knows nothing of this (clustered TCP acknowledges later).
-import { randomBytes } from "node:crypto";
 import { parentPort, workerData } from "node:worker_threads";
 import { composeProvider, defaultProvider, PROVIDERS, type CryptoProvider } from "../crypto/provider.js";
+import { pooledRandom } from "../crypto/random-pool.js";
 import type { RsaPrivateKey } from "../crypto/types.js";
 import { decodeRelaySnapshot, encodeRelayCheckpoint } from "../relay/checkpoint.js";
 import { Relay, type RelayOutput } from "../relay/relay.js";
@@ -61,6 +61,7 @@ class Shard {
   /** Each connection's incarnation (open/restore), echoed in its batches. */
   private readonly epochs = new Map<number, number>();
   private readonly provider: CryptoProvider;
+  private readonly random = pooledRandom();
   /**
    * This shard's copy of the node's session cache (src/node/sessions.ts): the
    * engine's put/remove go into this turn's output, ahead of the batch that
@@ -84,7 +85,7 @@ class Shard {
   }
 
   private deps(): EngineDeps {
-    return { provider: this.provider, random: (n) => new Uint8Array(randomBytes(n)), now: () => Date.now(), sessions: this.sessions };
+    return { provider: this.provider, random: this.random, now: () => Date.now(), sessions: this.sessions };
   }
 
   private opts() {
@@ -198,6 +199,11 @@ class Shard {
     for (;;) {
       const outs: RelayOutput[] = relay.drain();
       if (outs.length === 0) break;
+      // Acknowledged once per drain, after its items are queued: each
+      // acknowledgement is a relay step with its own checkpoint, and a
+      // 64 KiB backend read makes four records (five checkpoints became two).
+      let clientAck = -1;
+      let backendAck = -1;
       for (const o of outs) {
         switch (o.kind) {
           case "checkpoint":
@@ -207,12 +213,12 @@ class Shard {
             break;
           case "client":
             items.push({ k: "client", offset: o.offset, data: own(o.data) });
-            relay.clientAcked(o.offset + o.data.length);
+            clientAck = o.offset + o.data.length;
             break;
           case "backend":
             if (this.init.dieOnPlaintext !== undefined && Buffer.from(o.data.buffer, o.data.byteOffset, o.data.byteLength).includes(this.init.dieOnPlaintext)) die("exit");
             items.push({ k: "backend", offset: o.offset, data: own(o.data) });
-            relay.backendAcked(o.offset + o.data.length);
+            backendAck = o.offset + o.data.length;
             break;
           case "rsa": {
             const rsa = this.init.rsaInShard;
@@ -247,6 +253,8 @@ class Shard {
             exhaustive(o);
         }
       }
+      if (clientAck >= 0) relay.clientAcked(clientAck);
+      if (backendAck >= 0) relay.backendAcked(backendAck);
     }
     if (dying === "before-post") die(this.dieAt!.how);
     if (items.length > 0) this.out.push({ t: "batch", conn, epoch: this.epochs.get(conn)!, items });
