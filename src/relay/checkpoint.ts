@@ -25,7 +25,7 @@
 // read delta, write delta — encoded by src/tls/checkpoint.ts.
 import { Reader, Writer } from "../tls/codec/index.js";
 import {
-  CheckpointError, decodeCheckpoint, encodeCheckpoint, fold as foldEngine, type Checkpoint, type ConnectionSnapshot,
+  CheckpointError, decodeCheckpoint, fold as foldEngine, writeCheckpoint, type Checkpoint, type ConnectionSnapshot,
 } from "../tls/checkpoint.js";
 
 export const RELAY_CHECKPOINT_FORMAT = 1;
@@ -94,25 +94,34 @@ export function snapshotCheckpoint(s: RelaySnapshot): RelayCheckpoint {
   return { seq: s.seq, fields: s.fields, handshake: s.engine, read: null, write: null };
 }
 
-function u64(w: Writer, v: number): void {
-  w.u64(BigInt(v));
-}
+/**
+ * One writer for every encoding (a thread encodes one checkpoint at a time):
+ * after the first handshake it holds a whole snapshot without growing, and
+ * the engine parts are written into it, not encoded apart and copied in; the
+ * only allocation per checkpoint is the result (measured in docs/daemon.md
+ * "Benches").
+ */
+const scratch = new Writer(2048);
 
 export function encodeRelayCheckpoint(c: RelayCheckpoint): Uint8Array {
   const f = c.fields;
-  const w = new Writer(96 + 8 * f.preWrites.length);
+  const w = scratch.reset();
   w.u8(RELAY_CHECKPOINT_FORMAT).u32(c.seq);
-  u64(w, f.clientConsumed);
-  u64(w, f.backendWritten);
-  u64(w, f.serverWritten);
-  u64(w, f.backendConsumed);
+  w.uint53(f.clientConsumed).uint53(f.backendWritten).uint53(f.serverWritten).uint53(f.backendConsumed);
   w.u8(f.backendRequested ? 1 : 0);
   if (f.preWrites.length > 0xffff) throw new RelayCheckpointError(`${f.preWrites.length} pre-writes do not fit a checkpoint`);
   w.u16(f.preWrites.length);
   for (const n of f.preWrites) w.u16(n);
-  w.opaque24(c.handshake ? encodeCheckpoint({ kind: "handshake", snapshot: c.handshake }) : new Uint8Array(0));
-  w.opaque16(c.read ? encodeCheckpoint(c.read) : new Uint8Array(0));
-  w.opaque16(c.write ? encodeCheckpoint(c.write) : new Uint8Array(0));
+  const { handshake, read, write } = c;
+  w.vector24((w) => {
+    if (handshake) writeCheckpoint(w, { kind: "handshake", snapshot: handshake });
+  });
+  w.vector16((w) => {
+    if (read) writeCheckpoint(w, read);
+  });
+  w.vector16((w) => {
+    if (write) writeCheckpoint(w, write);
+  });
   return w.finish();
 }
 

@@ -171,12 +171,16 @@ function optional<T>(w: Writer, v: T | null, put: (v: T) => void): void {
 }
 
 export function encodeCheckpoint(c: Checkpoint): Uint8Array {
-  const w = new Writer(512);
+  return writeCheckpoint(new Writer(512), c).finish();
+}
+
+/** encodeCheckpoint into `w` (a relay checkpoint nests it without a copy). */
+export function writeCheckpoint(w: Writer, c: Checkpoint): Writer {
   w.u8(CHECKPOINT_FORMAT);
   switch (c.kind) {
     case "handshake": {
       const s = c.snapshot;
-      w.u8(1).u32(s.seq).u8(PHASES.indexOf(s.phase)).u64(BigInt(s.clientConsumed)).u64(BigInt(s.serverWritten));
+      w.u8(1).u32(s.seq).u8(PHASES.indexOf(s.phase)).uint53(s.clientConsumed).uint53(s.serverWritten);
       const n = s.negotiated;
       w.u16(n.version).u16(n.clientVersion).u16(n.cipherSuite).bytes(n.clientRandom).bytes(n.serverRandom).opaque8(n.sessionId);
       w.u8((n.resumed ? 1 : 0) | (n.extendedMasterSecret ? 2 : 0) | (n.secureRenegotiation ? 4 : 0) | (n.sniAck ? 8 : 0) | (n.serverName !== null ? 16 : 0));
@@ -194,17 +198,17 @@ export function encodeCheckpoint(c: Checkpoint): Uint8Array {
     }
     case "data": {
       const d = c.record;
-      w.u8(2).u32(c.seq).u8(c.direction === "read" ? 0 : 1).u64(BigInt(c.clientConsumed)).u64(BigInt(c.serverWritten)).u64(d.seq);
+      w.u8(2).u32(c.seq).u8(c.direction === "read" ? 0 : 1).uint53(c.clientConsumed).uint53(c.serverWritten).u64(d.seq);
       w.u8((d.cbcResidue ? 1 : 0) | (d.rc4Offset !== undefined ? 2 : 0) | (d.rc4Base ? 4 : 0));
       if (d.cbcResidue) w.bytes(d.cbcResidue);
-      if (d.rc4Offset !== undefined) w.u64(BigInt(d.rc4Offset));
-      if (d.rc4Base) w.bytes(d.rc4Base.base).u64(BigInt(d.rc4Base.baseOffset));
+      if (d.rc4Offset !== undefined) w.uint53(d.rc4Offset);
+      if (d.rc4Base) w.bytes(d.rc4Base.base).uint53(d.rc4Base.baseOffset);
       break;
     }
     default:
       exhaustive(c);
   }
-  return w.finish();
+  return w;
 }
 
 export function decodeCheckpoint(buf: Uint8Array): Checkpoint {

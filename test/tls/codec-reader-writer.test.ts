@@ -89,3 +89,21 @@ test("u16List insists on an even length and names elements by index", () => {
   throwsDecode(() => r.vector16("cipher_suites").u16List(), "decode_error", "ClientHello.cipher_suites", /^ClientHello\.cipher_suites: odd length 7$/);
   assert.deepEqual(new Reader(hex("00010002"), "L").u16List(), [1, 2]);
 });
+
+test("Writer.uint53 writes what u64 writes for every safe integer width, and refuses the rest", () => {
+  for (const v of [0, 1, 0xff, 0xffffffff, 0x100000000, 2 ** 40 + 12345, Number.MAX_SAFE_INTEGER]) {
+    assert.deepEqual(new Writer().uint53(v).finish(), new Writer().u64(BigInt(v)).finish(), `value ${v}`);
+  }
+  assert.throws(() => new Writer().uint53(-1), /uint53 out of range: -1/);
+  assert.throws(() => new Writer().uint53(2 ** 53), /uint53 out of range/);
+  assert.throws(() => new Writer().uint53(1.5), /uint53 out of range: 1.5/);
+});
+
+test("Writer.reset: a reused writer encodes exactly what a fresh one does, and earlier results stay intact", () => {
+  const w = new Writer(4);
+  const long = w.reset().opaque16(new Uint8Array(300).fill(7)).finish();
+  const short = w.reset().u8(1).opaque8(new Uint8Array([9, 9])).finish();
+  assert.deepEqual(short, new Writer().u8(1).opaque8(new Uint8Array([9, 9])).finish());
+  assert.equal(long.length, 302);
+  assert.ok(long.subarray(2).every((b) => b === 7), "a finished result is a copy, untouched by later use");
+});

@@ -28,6 +28,15 @@ export class Writer {
     return this.buf.slice(0, this.len);
   }
 
+  /**
+   * Empties the writer and keeps its buffer: a writer reused for every
+   * checkpoint stops growing after the first few (src/relay/checkpoint.ts).
+   */
+  reset(): this {
+    this.len = 0;
+    return this;
+  }
+
   u8(v: number): this {
     checkUint(v, 0xff, "u8");
     this.ensure(1);
@@ -63,6 +72,13 @@ export class Writer {
     if (v < 0n || v > 0xffffffffffffffffn) throw new RangeError(`u64 out of range: ${v}`);
     this.u32(Number(v >> 32n));
     return this.u32(Number(v & 0xffffffffn));
+  }
+
+  /** A u64 from a number (a byte offset or count: at most 2^53 - 1), without a bigint. */
+  uint53(v: number): this {
+    if (!Number.isSafeInteger(v) || v < 0) throw new RangeError(`uint53 out of range: ${v}`);
+    const hi = Math.floor(v / 0x100000000);
+    return this.u32(hi).u32(v - hi * 0x100000000);
   }
 
   bytes(b: Uint8Array): this {
