@@ -1,8 +1,9 @@
 // Full TLS handshakes per second and server CPU per handshake
 // (`npm run bench:handshake -- [--json FILE] [--repeats N] [--ms N] [--only NAME] [--sslacc-args "--max-buffer 1m ..."] [--client s_time|node] [--conc N (16)]
-// [--baseline DIST [--baseline-wasm] [--baseline-args "..."]]`: also run another build's dist/, e.g. a
-// `git worktree` of the previous commit built with tsc (or this one with other --baseline-args instead
-// of --sslacc-args), as "base-native" (and "base-wasm"), for an A/B in the same run).
+// [--node-args "--max-semi-space-size=16 ..."] [--baseline DIST [--baseline-wasm] [--baseline-args "..."] [--baseline-node-args "..."]]`:
+// also run another build's dist/, e.g. a `git worktree` of the previous commit built with tsc (or this
+// one with other --baseline-args / --baseline-node-args), as "base-native" (and "base-wasm"), for an
+// A/B in the same run).
 //
 //   load client (never resumes) ──TLS 1.2 AES128-SHA, RSA-2048──> candidate ──> backend (100-byte reply, close)
 //
@@ -103,9 +104,15 @@ async function main(): Promise<void> {
     ...(shards !== undefined && { shards: Number(shards) }),
     ...(rsaWorkers !== undefined && { rsaWorkers: Number(rsaWorkers) }),
     extraArgs: (argValue("--sslacc-args") ?? "").split(" ").filter(Boolean),
+    nodeArgs: (argValue("--node-args") ?? "").split(" ").filter(Boolean),
   };
   const baselineArgs = argValue("--baseline-args");
-  const baseOpts = baselineArgs === undefined ? sslaccOpts : { ...sslaccOpts, extraArgs: baselineArgs.split(" ").filter(Boolean) };
+  const baselineNodeArgs = argValue("--baseline-node-args");
+  const baseOpts = {
+    ...sslaccOpts,
+    ...(baselineArgs !== undefined && { extraArgs: baselineArgs.split(" ").filter(Boolean) }),
+    ...(baselineNodeArgs !== undefined && { nodeArgs: baselineNodeArgs.split(" ").filter(Boolean) }),
+  };
   const all: (ServerProc | null)[] = [
     await startSslacc(id, backend.port, { provider: "native", ...sslaccOpts }),
     await startSslacc(id, backend.port, { provider: "wasm", ...sslaccOpts }),

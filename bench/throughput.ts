@@ -1,7 +1,8 @@
 // Bulk throughput: MB/s of one large download through each candidate
 // (`npm run bench:throughput -- [--json FILE] [--repeats N] [--mib N] [--only NAME] [--sslacc-args "--max-buffer 1m ..."]
-// [--baseline DIST] [--baseline-args "..."]`: also run another build's dist/, or this one with other
-// arguments, as "base-native", for an A/B in the same run; as in bench/handshake.ts).
+// [--node-args "..."] [--baseline DIST] [--baseline-args "..."] [--baseline-node-args "..."]`: also run
+// another build's dist/, or this one with other arguments, as "base-native", for an A/B in the same
+// run; as in bench/handshake.ts).
 //
 //   curl (TLS 1.2 AES128-SHA) ──> candidate ──> backend: GET /bytes/N, N bytes as fast as taken
 //
@@ -41,11 +42,14 @@ async function main(): Promise<void> {
   const id = benchIdentity(dir);
   const backend = await startBackendProc();
   const all: (ServerProc | null)[] = [
-    await startSslacc(id, backend.port, { provider: "native", extraArgs: (argValue("--sslacc-args") ?? "").split(" ").filter(Boolean) }),
+    await startSslacc(id, backend.port, {
+      provider: "native", extraArgs: (argValue("--sslacc-args") ?? "").split(" ").filter(Boolean), nodeArgs: (argValue("--node-args") ?? "").split(" ").filter(Boolean),
+    }),
     argValue("--baseline") !== undefined
       ? await startSslacc(id, backend.port, {
           provider: "native", dist: argValue("--baseline")!, name: "base-native",
           extraArgs: (argValue("--baseline-args") ?? argValue("--sslacc-args") ?? "").split(" ").filter(Boolean),
+          nodeArgs: (argValue("--baseline-node-args") ?? argValue("--node-args") ?? "").split(" ").filter(Boolean),
         })
       : null,
     await startNodeTls(id, backend.port),
