@@ -30,6 +30,7 @@ import { wasmCbcDecrypt, wasmCbcEncrypt, wasmCbcExport, wasmCbcImport, wasmCbcIn
 import { nativeCbcDecrypt, nativeCbcEncrypt, nativeCbcExport, nativeCbcImport, nativeCbcInit } from "./native/cipher.js";
 import { wasmRecordProvider } from "./wasm/record.js";
 import { nativeRecordProvider } from "./native/record.js";
+import { sizedRecordProvider } from "./sized-record.js";
 
 export type ProviderName = "wasm" | "native";
 
@@ -99,7 +100,15 @@ export const PROVIDERS: Readonly<Record<ProviderName, CryptoProvider>> = { wasm:
 
 /** The primitives a provider record is made of, each chosen independently. */
 export type Primitive = "rsa" | "hash" | "hmac" | "prf" | "cbc" | "record";
-export type ProviderChoice = Readonly<Record<Primitive, ProviderName>>;
+/** Records may also be "sized": wasm below SIZED_RECORD_THRESHOLD bytes, native from there (src/crypto/sized-record.ts). */
+export type ProviderChoice = Readonly<Record<Exclude<Primitive, "record">, ProviderName> & { record: ProviderName | "sized" }>;
+
+/** Where wasm and node:crypto records cost the same here (src/crypto/sized-record.ts). */
+export const SIZED_RECORD_THRESHOLD = 2048;
+
+const sizedRecords = sizedRecordProvider(
+  wasmRecordProvider as RecordProvider<unknown>, nativeRecordProvider as RecordProvider<unknown>, SIZED_RECORD_THRESHOLD,
+) as RecordProvider<unknown>;
 
 /**
  * Which provider is faster per primitive on this machine (AMD EPYC, 2 vCPUs,
@@ -119,15 +128,19 @@ export const DEFAULT_CHOICE: ProviderChoice = {
   // AES-128-CBC 16 KiB: encrypt 0.21×, decrypt 0.20× (AES-NI).
   cbc: "native",
   // 16 KiB AES128-SHA record seal+open 0.26×, RC4-SHA 0.75×; a 100-byte
-  // record is 3.7× with wasm, but bulk data dominates the CPU spent on records.
-  record: "native",
+  // record is 3.7× with wasm: CBC records below 2 KiB go to wasm (a handshake's
+  // Finished, requests, short replies), larger ones to node:crypto.
+  record: "sized",
 };
 
 /** A provider record taking each primitive from the provider named in `choice`. */
 export function composeProvider(choice: Partial<ProviderChoice> = {}): CryptoProvider {
   const c: ProviderChoice = { ...DEFAULT_CHOICE, ...choice };
   for (const [primitive, name] of Object.entries(c)) {
-    if (!(name in PROVIDERS)) throw new RangeError(`crypto provider for ${primitive}: expected wasm or native, got ${JSON.stringify(name)}`);
+    if (primitive === "record" && name === "sized") continue;
+    if (!(name in PROVIDERS)) {
+      throw new RangeError(`crypto provider for ${primitive}: expected wasm or native${primitive === "record" ? " or sized" : ""}, got ${JSON.stringify(name)}`);
+    }
   }
   const rsa = PROVIDERS[c.rsa];
   return {
@@ -139,7 +152,7 @@ export function composeProvider(choice: Partial<ProviderChoice> = {}): CryptoPro
     hmac: PROVIDERS[c.hmac].hmac,
     prf: PROVIDERS[c.prf].prf,
     cbc: PROVIDERS[c.cbc].cbc,
-    record: PROVIDERS[c.record].record,
+    record: c.record === "sized" ? sizedRecords : PROVIDERS[c.record].record,
   };
 }
 
