@@ -39,7 +39,7 @@ commands:
             --config FILE           JSON with the same fields: listen, backend, cert, key, shards,
                                     rsaWorkers, rsaProvider, stateDir, admin, maxConnections,
                                     handshakeTimeout, idleTimeout, backendConnectTimeout, maxBuffer, drainTimeout, logLevel,
-                                    proxyProtocol, sessionCacheSize, sessionTtl, and the cluster fields below (flags win);
+                                    proxyProtocol, sessionCacheSize, sessionTtl, shardRespawn, shardRespawnMax, poisonLimit, and the cluster fields below (flags win);
                                     certificates: [{cert, key, names?}] instead of cert/key for SNI
             --shards N              worker threads running connections
             --rsa-workers N         RSA pool threads; 0 runs RSA inside the shards, no thread hop
@@ -52,6 +52,10 @@ commands:
             --idle-timeout T        close after no byte either way for T (default 60s)
             --backend-connect-timeout T  (default 5s)
             --max-buffer BYTES      bytes held per direction before reading pauses, e.g. 512k (default 1m)
+            --shard-respawn T       a dead shard is respawned after T, doubling per death in a row (default 100ms);
+                                    its buckets run on the live shards meanwhile
+            --shard-respawn-max T   the doubling stops at T (default 30s); 10 s up resets it
+            --poison-limit N        a connection whose shard died handling it N times in a row is aborted (default 3)
             --session-cache-size N  TLS sessions kept for resumption, shared by the shards (default 20000)
             --session-ttl T         a session's lifetime, e.g. 5m (default 120m, at most 24 h)
             --drain-timeout T       SIGTERM: open connections may finish for T, then are cut (default 30s;
@@ -136,6 +140,7 @@ async function start(argv: string[]): Promise<void> {
       "max-connections": { type: "string" }, "handshake-timeout": { type: "string" }, "idle-timeout": { type: "string" },
       "backend-connect-timeout": { type: "string" }, "max-buffer": { type: "string" }, "log-level": { type: "string" }, "drain-timeout": { type: "string" },
       "proxy-protocol": { type: "string" }, "session-cache-size": { type: "string" }, "session-ttl": { type: "string" },
+      "shard-respawn": { type: "string" }, "shard-respawn-max": { type: "string" }, "poison-limit": { type: "string" },
       peers: { type: "string" }, "node-id": { type: "string" }, "cluster-key": { type: "string" }, "cluster-id": { type: "string" },
       "cluster-port": { type: "string" }, replication: { type: "string" }, "cluster-aggregation": { type: "string" },
       "cluster-keepalive": { type: "string" }, "cluster-dead-after": { type: "string" },
@@ -166,6 +171,7 @@ async function start(argv: string[]): Promise<void> {
     maxConnections: values["max-connections"], handshakeTimeout: values["handshake-timeout"], idleTimeout: values["idle-timeout"],
     backendConnectTimeout: values["backend-connect-timeout"], maxBuffer: values["max-buffer"], logLevel: values["log-level"], drainTimeout: values["drain-timeout"],
     proxyProtocol: values["proxy-protocol"], sessionCacheSize: values["session-cache-size"], sessionTtl: values["session-ttl"],
+    shardRespawn: values["shard-respawn"], shardRespawnMax: values["shard-respawn-max"], poisonLimit: values["poison-limit"],
     peers: values.peers, nodeId: values["node-id"], clusterKey: values["cluster-key"], clusterId: values["cluster-id"],
     clusterPort: values["cluster-port"], replication: values.replication, clusterAggregation: values["cluster-aggregation"],
     clusterKeepalive: values["cluster-keepalive"], clusterDeadAfter: values["cluster-dead-after"],
@@ -199,6 +205,7 @@ async function start(argv: string[]): Promise<void> {
   const metrics = createMetrics();
   const daemon = new Daemon({
     listen: cfg.listen, backend, certificates, shards: cfg.shards, rsaWorkers: cfg.rsaWorkers, rsaProvider: cfg.rsaProvider, limits: cfg.limits, proxyProtocol: cfg.proxyProtocol,
+    respawn: cfg.shardLifecycle.respawn, poisonLimit: cfg.shardLifecycle.poisonLimit,
     logger, observe: metrics.observer, ...(cfg.cluster && { cluster: clusterOptions(cfg.cluster) }),
   });
   let at;

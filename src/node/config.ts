@@ -11,6 +11,7 @@ import { PROXY_PROTOCOLS, type ProxyProtocol } from "./proxy-protocol.js";
 import type { ReplicationPolicy } from "../cluster/bucket-map.js";
 import type { PeerAddress } from "../cluster/channel.js";
 import { ClusterConfigError, parsePeers, parseReplication } from "../cluster/run-node.js";
+import { DEFAULT_RESPAWN, type RespawnPolicy } from "./shard-lifecycle.js";
 import { CTCP_FIELDS, CtcpConfigError, ctcpConfig, type CtcpStartConfig } from "./ctcp-config.js";
 
 export interface StartConfig {
@@ -29,6 +30,8 @@ export interface StartConfig {
   readonly logLevel: LogLevel;
   /** PROXY protocol header towards the backend. */
   readonly proxyProtocol: ProxyProtocol;
+  /** Dead shards: respawn backoff and poison connections (src/node/shard-lifecycle.ts, DaemonOptions). */
+  readonly shardLifecycle: { readonly respawn: RespawnPolicy; readonly poisonLimit: number };
   /** Cluster membership (docs/cluster-protocol.md §10); null without `--peers`: the node runs alone. */
   readonly cluster: ClusterStartConfig | null;
   /** `--transport ctcp` (src/node/ctcp-config.ts); null: kernel sockets. */
@@ -139,7 +142,7 @@ const FILE_FIELDS = [
   "listen", "backend", "cert", "key", "certificates", "shards", "rsaWorkers", "rsaProvider", "stateDir", "admin",
   "maxConnections", "handshakeTimeout", "idleTimeout", "backendConnectTimeout", "maxBuffer", "drainTimeout", "logLevel",
   "proxyProtocol", "sessionCacheSize", "sessionTtl", "nodeId", "clusterId", "clusterPort", "peers", "clusterKey", "replication", "clusterAggregation",
-  "clusterKeepalive", "clusterDeadAfter",
+  "clusterKeepalive", "clusterDeadAfter", "shardRespawn", "shardRespawnMax", "poisonLimit",
   ...CTCP_FIELDS.map(([k]) => k),
 ] as const;
 type FileField = (typeof FILE_FIELDS)[number];
@@ -262,6 +265,7 @@ export function parseStartConfig(flags: RawStart, file: unknown, fileName = "con
       return v as ProxyProtocol;
     }, "off" as ProxyProtocol),
     cluster: clusterConfig(pick),
+    shardLifecycle: shardLifecycle(get, pick),
     limits: {
       maxConnections: get("maxConnections", "--max-connections", (n, v) => count(n, v, 1_000_000), DEFAULT_LIMITS.maxConnections),
       handshakeTimeoutMs: get("handshakeTimeout", "--handshake-timeout", (n, v) => duration(n, v, 10), DEFAULT_LIMITS.handshakeTimeoutMs),
@@ -355,6 +359,22 @@ function onOff(field: string, v: unknown): boolean {
   if (v === "on" || v === true) return true;
   if (v === "off" || v === false) return false;
   throw new StartConfigError(field, `expected on or off, got ${JSON.stringify(v)}`);
+}
+
+/** `--shard-respawn`, `--shard-respawn-max`, `--poison-limit` (file: shardRespawn, shardRespawnMax, poisonLimit). */
+function shardLifecycle(
+  get: <T>(k: FileField, flag: string, parse: (name: string, v: unknown) => T, dflt: T) => T,
+  pick: (k: FileField, flag: string) => { name: string; v: unknown } | undefined,
+): StartConfig["shardLifecycle"] {
+  const initialMs = get("shardRespawn", "--shard-respawn", (n, v) => duration(n, v, 1, 3600_000), DEFAULT_RESPAWN.initialMs);
+  const maxMs = get("shardRespawnMax", "--shard-respawn-max", (n, v) => duration(n, v, 1, 3600_000), Math.max(initialMs, DEFAULT_RESPAWN.maxMs));
+  if (maxMs < initialMs) {
+    throw new StartConfigError(pick("shardRespawnMax", "--shard-respawn-max")!.name, `must be at least the first respawn delay (${initialMs} ms), got ${maxMs} ms`);
+  }
+  return {
+    respawn: { ...DEFAULT_RESPAWN, initialMs, maxMs },
+    poisonLimit: get("poisonLimit", "--poison-limit", (n, v) => count(n, v, 100), 3),
+  };
 }
 
 /**

@@ -75,6 +75,8 @@ test("sslacc start: every bad field is named", () => {
     [["--max-buffer", "1k"], /--max-buffer: expected a byte count from 32768/],
     [["--session-cache-size", "0"], /--session-cache-size: expected an integer from 1 to 10000000/],
     [["--session-ttl", "500ms"], /--session-ttl: expected a duration from 1000 ms/],
+    [["--poison-limit", "0"], /--poison-limit: expected an integer from 1 to 100/],
+    [["--shard-respawn", "1s", "--shard-respawn-max", "200ms"], /--shard-respawn-max: must be at least the first respawn delay \(1000 ms\), got 200 ms/],
   ];
   for (const [args, re] of cases) {
     const r = run(...args);
@@ -119,4 +121,13 @@ test("start config: limits from flags and file, with defaults", () => {
   assert.throws(() => parseStartConfig({}, { maxBuffer: "1g" }, "f.json"), (e: unknown) => e instanceof StartConfigError && e.field === "f.json: maxBuffer");
   assert.throws(() => parseStartConfig({}, { sessionCacheSize: "many" }, "f.json"), (e: unknown) => e instanceof StartConfigError && e.field === "f.json: sessionCacheSize");
   assert.throws(() => parseStartConfig({}, { sessionTtl: "2d" }, "f.json"), (e: unknown) => e instanceof StartConfigError && e.field === "f.json: sessionTtl");
+});
+
+test("start config: shard respawn backoff and poison limit from flags and file, with defaults", () => {
+  assert.deepEqual(parseStartConfig({}, undefined).shardLifecycle, { respawn: { initialMs: 100, maxMs: 30_000, stableMs: 10_000 }, poisonLimit: 3 });
+  const c = parseStartConfig({ poisonLimit: "5" }, { shardRespawn: "250ms", shardRespawnMax: "1m", poisonLimit: 2 }, "f.json");
+  assert.deepEqual(c.shardLifecycle, { respawn: { initialMs: 250, maxMs: 60_000, stableMs: 10_000 }, poisonLimit: 5 });
+  assert.equal(parseStartConfig({ shardRespawn: "45s" }, undefined).shardLifecycle.respawn.maxMs, 45_000, "the cap follows a larger first delay");
+  assert.throws(() => parseStartConfig({}, { shardRespawnMax: "5ms", shardRespawn: "10ms" }, "f.json"), (e: unknown) => e instanceof StartConfigError && e.field === "f.json: shardRespawnMax");
+  assert.throws(() => parseStartConfig({}, { poisonLimit: "x" }, "f.json"), (e: unknown) => e instanceof StartConfigError && e.field === "f.json: poisonLimit");
 });
