@@ -110,6 +110,7 @@ export class CtcpDaemon {
   private machine: CoreMachine | null = null;
   private masterPoll: NodeJS.Timeout | null = null;
   private master = false;
+  private owned: ReadonlySet<number> = new Set();
   private stopped = false;
 
   constructor(private readonly opts: CtcpDaemonOptions) {}
@@ -183,8 +184,9 @@ export class CtcpDaemon {
       this.master = true;
     } else {
       this.syncMap();
-      // The ClusterNode has no "master changed" event: look at each map change and on a short period.
-      this.masterPoll = setInterval(() => this.syncMaster(), 50);
+      // Ownership is leased (docs/cluster-protocol.md §5.3): a lease starts or lapses with no map event,
+      // and there is no "master changed" event either. Look at each map change and on a short period.
+      this.masterPoll = setInterval(() => this.syncMap(), 50);
     }
     o.logger.info({ vip: c.vipText, port: c.port, tap: c.wire.tap, recovery: c.recovery, clustered: this.cluster !== null }, "ctcp node on the wire");
   }
@@ -207,6 +209,7 @@ export class CtcpDaemon {
       vip: `${this.opts.ctcp.vipText}:${this.opts.ctcp.port}`,
       tap: this.opts.ctcp.wire.tap,
       master: this.master,
+      owned: this.cluster === null ? BUCKETS : this.owned.size,
       counters: { ...this.counters },
       connections: core?.connectionCount ?? null,
       node: core ? { stats: core.stats, drops: core.drops, link: core.link.stats, linkDrops: core.linkDrops } : null,
@@ -286,11 +289,16 @@ export class CtcpDaemon {
     if (events.some((e) => e.kind !== "replicated")) this.syncMap();
   }
 
-  /** The buckets this member acts for, and whether it answers ARP. */
+  /** The buckets this member acts for (when they changed), and whether it answers ARP. */
   private syncMap(): void {
     const running = this.cluster;
     if (running === null || this.driver === null) return;
-    this.driver.run((now) => this.core.setBuckets(running.node.ownedBuckets(now)));
+    const owned = running.node.ownedBuckets(monotonicNow());
+    if (owned.size !== this.owned.size || [...owned].some((b) => !this.owned.has(b))) {
+      this.owned = owned;
+      this.driver.run(() => this.core.setBuckets(owned));
+      this.opts.logger.info({ buckets: owned.size }, "buckets owned");
+    }
     this.syncMaster();
   }
 
