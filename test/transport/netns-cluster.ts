@@ -1,0 +1,221 @@
+// A clustered-TCP cluster of real `sslacc start --transport ctcp` processes on
+// a wire built by scripts/ctcp-wire.sh (one TAP each), a real backend in the
+// backend namespace, and the kill -9 failover rounds of issue 7 ("Real kernel
+// peers in network namespaces"): used by netns-failover.test.ts (a few rounds
+// in npm test) and netns-failover-proof.ts (the full 20 rounds, opt-in).
+import { spawn, type ChildProcess } from "node:child_process";
+import { createHash, randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { setTimeout as sleep } from "node:timers/promises";
+import { freeUdpPort } from "../../src/transport/shell/tap-relay.js";
+import { testIdentity } from "../helpers/engine-harness.js";
+import { startNsBackend, wireUp, type NsBackend, type Wire } from "../helpers/netns.js";
+import { bodySha } from "../node/helpers.js";
+
+async function freeTcpPort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
+  const port = (s.address() as { port: number }).port;
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+const CLI = fileURLToPath(new URL("../../src/cli.js", import.meta.url));
+
+export interface NodeProc {
+  readonly id: number;
+  readonly args: string[];
+  readonly admin: number;
+  child: ChildProcess | null;
+  log: string;
+}
+
+export interface CtcpCluster {
+  readonly wire: Wire;
+  readonly backend: NsBackend;
+  readonly nodes: NodeProc[];
+  status(i: number): Promise<CtcpStatus | null>;
+  kill(i: number): void;
+  start(i: number): Promise<void>;
+  /** Until every live node sees every other live one and each bucket has an owner. */
+  settled(timeoutMs?: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** The parts of CtcpDaemon.status() the proofs read. */
+export interface CtcpStatus {
+  readonly master: boolean;
+  readonly connections: { readonly live: number; readonly dormant: number } | null;
+  readonly counters: Record<string, number>;
+  readonly cluster: { readonly owned: number; readonly members: readonly { readonly id: number; readonly alive: boolean }[] } | null;
+}
+
+export async function startCtcpCluster(n: number, opts: { recovery?: "eager" | "selective"; keepalive?: string; deadAfter?: string; spareTaps?: number } = {}): Promise<CtcpCluster> {
+  const wire = wireUp(n + (opts.spareTaps ?? 0));
+  const dir = mkdtempSync(join(tmpdir(), "sslacc-ctcp-"));
+  let backend: NsBackend | null = null;
+  const nodes: NodeProc[] = [];
+  const cleanup = async () => {
+    for (const p of nodes) p.child?.kill("SIGKILL");
+    await Promise.all(nodes.map((p) => (p.child && p.child.exitCode === null ? new Promise((r) => p.child!.once("exit", r)) : undefined)));
+    await backend?.stop();
+    wire.down();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    backend = await startNsBackend(wire, 8080);
+    const id = testIdentity();
+    writeFileSync(join(dir, "cert.pem"), id.cert.certPem);
+    writeFileSync(join(dir, "key.pem"), id.cert.keyPem);
+    writeFileSync(join(dir, "cluster.key"), randomBytes(32).toString("hex"));
+    const ports = await Promise.all(Array.from({ length: n }, () => freeUdpPort("127.0.0.1")));
+    const peers = ports.map((p) => `127.0.0.1:${p}`).join(",");
+    for (let i = 0; i < n; i++) {
+      const admin = await freeTcpPort();
+      const args = [
+        CLI, "start", "--transport", "ctcp", "--vip", wire.vip, "--wire", wire.taps[i]!,
+        "--wire-node-port", String(await freeUdpPort("127.0.0.1")), "--wire-relay-port", String(await freeUdpPort("127.0.0.1")),
+        "--recovery", opts.recovery ?? "eager", "--backend", `${wire.backendIp}:8080`,
+        "--peers", peers, "--node-id", String(i + 1), "--cluster-key", join(dir, "cluster.key"),
+        "--cluster-keepalive", opts.keepalive ?? "100ms", "--cluster-dead-after", opts.deadAfter ?? "400ms",
+        "--cert", join(dir, "cert.pem"), "--key", join(dir, "key.pem"), "--admin", `127.0.0.1:${admin}`, "--rsa-workers", "1",
+        "--log-level", process.env["SSLACC_LOG_LEVEL"] ?? "warn",
+      ];
+      nodes.push({ id: i + 1, args, admin, child: null, log: "" });
+    }
+  } catch (e) {
+    await cleanup();
+    throw e;
+  }
+
+  const status = async (i: number): Promise<CtcpStatus | null> => {
+    try {
+      const r = await fetch(`http://127.0.0.1:${nodes[i]!.admin}/status`, { signal: AbortSignal.timeout(1000) });
+      return (await r.json()) as CtcpStatus;
+    } catch {
+      return null;
+    }
+  };
+  const start = async (i: number): Promise<void> => {
+    const p = nodes[i]!;
+    const child = spawn(process.execPath, p.args, { stdio: ["ignore", "pipe", "pipe"] });
+    p.child = child;
+    p.log = "";
+    const keep = (d: Buffer) => void (p.log = (p.log + d.toString()).slice(-8192));
+    child.stdout!.on("data", keep);
+    child.stderr!.on("data", keep);
+    const end = Date.now() + 15_000;
+    while ((await status(i)) === null) {
+      if (child.exitCode !== null) throw new Error(`node ${p.id} exited ${child.exitCode}: ${p.log}`);
+      if (Date.now() > end) throw new Error(`node ${p.id} did not start: ${p.log}`);
+      await sleep(50);
+    }
+  };
+  const cluster: CtcpCluster = {
+    wire,
+    backend: backend!,
+    nodes,
+    status,
+    kill(i) {
+      nodes[i]!.child?.kill("SIGKILL");
+    },
+    start,
+    async settled(timeoutMs = 15_000) {
+      const end = Date.now() + timeoutMs;
+      for (;;) {
+        const live = nodes.map((p, i) => (p.child && p.child.exitCode === null && p.child.signalCode === null ? i : -1)).filter((i) => i >= 0);
+        const ss = await Promise.all(live.map((i) => status(i)));
+        const ok =
+          ss.every((s) => s?.cluster && s.cluster.members.filter((m) => m.alive).length >= live.length) &&
+          ss.reduce((a, s) => a + (s?.cluster?.owned ?? 0), 0) === 1024 &&
+          ss.filter((s) => s?.master).length === 1;
+        if (ok) return;
+        if (Date.now() > end) throw new Error(`cluster did not settle: ${JSON.stringify(ss.map((s) => s && { master: s.master, owned: s.cluster?.owned, members: s.cluster?.members }))}`);
+        await sleep(100);
+      }
+    },
+    stop: cleanup,
+  };
+  try {
+    await Promise.all(nodes.map((_, i) => start(i)));
+    await cluster.settled();
+  } catch (e) {
+    await cleanup();
+    throw e;
+  }
+  return cluster;
+}
+
+export interface RoundResult {
+  readonly direction: "down" | "up";
+  readonly ok: boolean;
+  readonly curlCode: number;
+  readonly killed: number | null;
+  readonly killAtMs: number | null;
+  readonly seconds: number;
+  readonly detail: string;
+}
+
+/**
+ * One round: curl moves `bytes` through the VIP (download or upload) while
+ * the node holding the connection is kill -9ed after a random delay; then
+ * the node is started again and the cluster settles. ok: curl exit 0, the
+ * SHA-256 matches, the backend saw the request exactly once.
+ */
+export async function failoverRound(c: CtcpCluster, round: number, direction: "down" | "up", bytes: number, rng: () => number): Promise<RoundResult> {
+  const reqId = `r${round}-${direction}-${randomBytes(3).toString("hex")}`;
+  const url = direction === "down" ? `https://${c.wire.vip}/bytes/${bytes}` : `https://${c.wire.vip}/upload`;
+  const argv =
+    direction === "down"
+      ? ["curl", "-sS", "-k", "--max-time", "120", "-H", `x-req-id: ${reqId}`, "-o", "-", url]
+      : ["sh", "-c", `head -c ${bytes} /dev/zero | curl -sS -k --max-time 120 -H 'x-req-id: ${reqId}' --data-binary @- ${url}`];
+  const t0 = Date.now();
+  const curl = spawn("ip", ["netns", "exec", c.wire.clientNs, ...argv], { stdio: ["ignore", "pipe", "pipe"] });
+  const hash = createHash("sha256");
+  let got = 0;
+  let out = "";
+  let err = "";
+  curl.stdout!.on("data", (d: Buffer) => {
+    got += d.length;
+    if (direction === "down") hash.update(d);
+    else out += d.toString();
+  });
+  curl.stderr!.on("data", (d: Buffer) => void (err += d.toString()));
+  const exited = new Promise<number>((r) => curl.once("exit", (code) => r(code ?? -1)));
+
+  // Kill the owner at a random moment of the transfer: find who holds the connection first.
+  const killAfter = 200 + Math.floor(rng() * 1500);
+  let killed: number | null = null;
+  let killAtMs: number | null = null;
+  const killer = (async () => {
+    await sleep(killAfter);
+    for (let tries = 0; tries < 40 && curl.exitCode === null; tries++) {
+      const ss = await Promise.all(c.nodes.map((_, i) => c.status(i)));
+      const owner = ss.findIndex((s) => (s?.connections?.live ?? 0) > 0);
+      if (owner >= 0) {
+        c.kill(owner);
+        killed = owner;
+        killAtMs = Date.now() - t0;
+        return;
+      }
+      await sleep(25);
+    }
+  })();
+  const code = await exited;
+  await killer;
+  const seconds = (Date.now() - t0) / 1000;
+  const expected = direction === "down" ? bodySha(bytes) : `${createHash("sha256").update(Buffer.alloc(bytes)).digest("hex")} ${bytes}`;
+  const result = direction === "down" ? hash.digest("hex") : out;
+  const seen = c.backend.requests.filter((r) => r.startsWith(`${reqId} `)).length;
+  const problems: string[] = [];
+  if (code !== 0) problems.push(`curl exit ${code}: ${err.trim()}`);
+  if (result !== expected) problems.push(`${direction === "down" ? `sha/length mismatch (${got} bytes)` : `upload answer ${out.slice(0, 80)}`}`);
+  if (seen !== 1) problems.push(`backend saw the request ${seen} times`);
+  if (killed !== null) await c.start(killed);
+  await c.settled();
+  return { direction, ok: problems.length === 0, curlCode: code, killed: killed === null ? null : killed + 1, killAtMs, seconds, detail: problems.join("; ") };
+}
