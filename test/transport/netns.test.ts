@@ -17,6 +17,7 @@ import { SocatRelay, freeUdpPort } from "../../src/transport/shell/tap-relay.js"
 import { TcpConnection } from "../../src/transport/tcp/connection.js";
 import { nodeOnWire, requireWire, teardown, wireUp, type Wire } from "../helpers/netns.js";
 import { HttpResponderNode } from "./wire-responder.js";
+import { TcpSniffer } from "./wire-sniffer.js";
 
 const run = promisify(execFile);
 const VMAC = macFromString("02:00:5e:10:00:01");
@@ -57,12 +58,16 @@ async function until(what: string, ok: () => boolean, ms = 5000): Promise<void> 
 test("real wire: a kernel client in its namespace ARPs the VIP, connects and downloads 1 MiB from one node (EtherLink + fingered listener + TcpConnection) through socat and a TAP", async (t) => {
   if (!requireWire(t)) return;
   const later = teardown(t);
-  const w = wireUp(1);
+  const w = wireUp(2);
   later(() => w.down());
   const payload = body(1 << 20, 7);
   const node = new HttpResponderNode({ vip: ipv4FromString(w.vip), vmac: VMAC, port: 80, body: payload, secret: "netns" });
   const n = await nodeOnWire(w.taps[0]!, node);
   later(() => n.stop());
+  // A second port on the hub sees the unicast conversation too (hub mode: ageing_time 0).
+  const sniffer = new TcpSniffer();
+  const s = await nodeOnWire(w.taps[1]!, sniffer);
+  later(() => s.stop());
 
   const r = await curlIn(w, `http://${w.vip}/`);
   assert.equal(r.code, 0, `curl failed: ${r.stderr}`);
@@ -80,6 +85,11 @@ test("real wire: a kernel client in its namespace ARPs the VIP, connects and dow
   assert.match(neigh, /lladdr 02:00:5e:10:00:01/, `client's ARP entry for the VIP: ${neigh}`);
   assert.equal(n.port.stats.sendErrors, 0);
   assert.equal(n.relay.stats.starts, 1, "socat ran once, never restarted");
+  const syn = sniffer.lines.filter((l) => / > [\d.]+:80 \[SYN\]/.test(l));
+  const synAck = sniffer.lines.filter((l) => l.includes("02:00:5e:10:00:01") && /:80 > .*\[SYN,ACK\]/.test(l));
+  assert.equal(syn.length, 1, sniffer.lines.slice(0, 5).join("\n"));
+  assert.equal(synAck.length, 1);
+  assert.ok(sniffer.lines.length > 500, `the spare port saw ${sniffer.lines.length} segments of the 1 MiB download`);
 });
 
 test("real wire: socat killed in the middle of a download is restarted on the persistent TAP; the client's TCP retransmits and the download completes byte-exact", async (t) => {
