@@ -14,7 +14,8 @@ const FLAGS = ["FIN", "SYN", "RST", "PSH", "ACK"];
 
 export class TcpSniffer implements FrameMachine {
   readonly lines: string[] = [];
-  private readonly t0 = performance.now();
+  /** performance.now() at construction: line times are relative to it. */
+  readonly origin = performance.now();
 
   onFrame(frame: Uint8Array, now: number): void {
     const f = parseFrame(frame);
@@ -26,7 +27,7 @@ export class TcpSniffer implements FrameMachine {
     const g = s.segment;
     const flags = FLAGS.filter((_, i) => g.flags & (1 << i)).join(",");
     this.lines.push(
-      `${(now - this.t0).toFixed(1)} ${macToString(f.header.src)} ${ipv4ToString(ip.header.src)}:${g.srcPort} > ${ipv4ToString(ip.header.dst)}:${g.dstPort} [${flags}] seq=${g.seq >>> 0} ack=${g.ack >>> 0} len=${g.payload.length} win=${g.window}`,
+      `${(now - this.origin).toFixed(1)} ${macToString(f.header.src)} ${ipv4ToString(ip.header.src)}:${g.srcPort} > ${ipv4ToString(ip.header.dst)}:${g.dstPort} [${flags}] seq=${g.seq >>> 0} ack=${g.ack >>> 0} len=${g.payload.length} win=${g.window}`,
     );
   }
   onTimer(): void {}
