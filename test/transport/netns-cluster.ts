@@ -41,7 +41,7 @@ export interface CtcpCluster {
   status(i: number): Promise<CtcpStatus | null>;
   kill(i: number): void;
   start(i: number): Promise<void>;
-  /** Until every live node sees every other live one and each bucket has an owner. */
+  /** Until every live node sees every other live one and each bucket has an owner (a rejoining node gets its share gradually: minutes under load). */
   settled(timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
@@ -124,7 +124,7 @@ export async function startCtcpCluster(n: number, opts: { recovery?: "eager" | "
       nodes[i]!.child?.kill("SIGKILL");
     },
     start,
-    async settled(timeoutMs = 15_000) {
+    async settled(timeoutMs = 60_000) {
       const end = Date.now() + timeoutMs;
       for (;;) {
         const live = nodes.map((p, i) => (p.child && p.child.exitCode === null && p.child.signalCode === null ? i : -1)).filter((i) => i >= 0);
