@@ -93,38 +93,56 @@ export interface NodeSetup {
   readonly clusterArgs?: readonly string[];
 }
 
+/**
+ * Starts one node on a free listen and admin port, again on new ports (up to
+ * 3 times) if another process took one between the check and the bind.
+ */
+async function startNode(s: NodeSetup, name: string, shards: number, extraArgs: readonly string[]): Promise<{ proc: ServerProc; admin: string }> {
+  for (let attempt = 1; ; attempt++) {
+    const admin = `127.0.0.1:${await freePort()}`;
+    try {
+      const proc = await startSslacc(s.id, s.backendPort, {
+        provider: "native", shards, rsaWorkers: 0, admin, name, launcher: s.cgroups.launcher(name), extraArgs: [...extraArgs, ...(s.extraArgs ?? [])],
+      });
+      return { proc: s.cleanup.add(proc), admin };
+    } catch (e) {
+      if (attempt >= 3 || !/EADDRINUSE/.test((e as Error).message)) throw e;
+    }
+  }
+}
+
 /** A node alone (no cluster flags): one shard, RSA in the shard, as the cluster nodes. */
 export async function startAlone(s: NodeSetup, name: string, shards = 1): Promise<Node> {
-  const admin = `127.0.0.1:${await freePort()}`;
-  const proc = await startSslacc(s.id, s.backendPort, {
-    provider: "native", shards, rsaWorkers: 0, admin, name, launcher: s.cgroups.launcher(name), extraArgs: s.extraArgs ?? [],
-  });
-  s.cleanup.add(proc);
+  const { proc, admin } = await startNode(s, name, shards, []);
   return { proc, id: 1, admin };
 }
 
 let clusterIds = 1 + (process.pid % 10_000) * 8;
 
-/** N nodes forming one cluster for `line`; resolves once they are started (see `waitFormed`). */
+/**
+ * N nodes forming one cluster for `line`; resolves once they are started (see
+ * `waitFormed`). If one fails to start, the others are stopped before the error is thrown.
+ */
 export async function startCluster(s: NodeSetup, line: ClusterLine, n: number): Promise<Node[]> {
   const clusterId = clusterIds++;
   const key = join(s.dir, `cluster-${clusterId}.key`);
   writeFileSync(key, randomBytes(32).toString("hex") + "\n");
   const udp = await Promise.all(Array.from({ length: n }, freeUdpPort));
   const peers = udp.map((p, i) => `${i + 1}@127.0.0.1:${p}`).join(",");
-  return Promise.all(udp.map(async (port, i) => {
-    const name = `${line}-${n}-${i + 1}`;
-    const admin = `127.0.0.1:${await freePort()}`;
-    const proc = await startSslacc(s.id, s.backendPort, {
-      provider: "native", shards: 1, rsaWorkers: 0, admin, name, launcher: s.cgroups.launcher(name),
-      extraArgs: [
-        "--node-id", String(i + 1), "--cluster-id", String(clusterId), "--cluster-port", String(port), "--peers", peers,
-        "--cluster-key", key, ...lineFlags(line), ...(s.clusterArgs ?? []), ...(s.extraArgs ?? []),
-      ],
-    });
-    s.cleanup.add(proc);
+  const started = await Promise.allSettled(udp.map(async (port, i) => {
+    const { proc, admin } = await startNode(s, `${line}-${n}-${i + 1}`, 1, [
+      "--node-id", String(i + 1), "--cluster-id", String(clusterId), "--cluster-port", String(port), "--peers", peers,
+      "--cluster-key", key, ...lineFlags(line), ...(s.clusterArgs ?? []),
+    ]);
     return { proc, id: i + 1, admin };
   }));
+  const nodes = started.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
+  const failed = started.find((r): r is PromiseRejectedResult => r.status === "rejected");
+  if (failed !== undefined) {
+    await s.cleanup.stop(nodes.map((x) => x.proc));
+    throw failed.reason;
+  }
+  return nodes;
 }
 
 /** The daemon's `/status` JSON. */
