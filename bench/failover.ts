@@ -91,7 +91,9 @@ for (const mode of values.modes.split(",") as ("eager" | "selective")[]) {
         await c.start(owner);
         await c.settled();
       }
-      if (killAt === null) await exit;
+      if (killAt === null) {
+        console.log(`${mode} run ${r + 1}: no owner found before the transfer ended (curl exit ${await exit}); not counted`);
+      }
     }
   } finally {
     await s.stop();
@@ -99,14 +101,17 @@ for (const mode of values.modes.split(",") as ("eager" | "selective")[]) {
   }
 }
 
-console.log(`\nmode       runs  stalled  median ms  p99 ms  median/dead  (dead interval ${deadMs} ms)`);
+// "stalled": no data reached the client after the kill; "curl failed": the transfer did not complete
+// (data may have resumed and stopped again). Recovery times count every run that resumed.
+console.log(`\nmode       runs  stalled  curl failed  median ms  p99 ms  median/dead  (dead interval ${deadMs} ms)`);
 const summary = [];
 for (const mode of values.modes.split(",")) {
   const rs = all.filter((r) => r.mode === mode);
   const times = rs.flatMap((r) => (r.recoveryMs === null ? [] : [r.recoveryMs]));
   const med = quantile(times, 0.5);
   const p99 = quantile(times, 0.99);
-  summary.push({ mode, runs: rs.length, stalled: rs.length - times.length, medianMs: med, p99Ms: p99, medianOverDead: med / deadMs });
-  console.log(`${mode.padEnd(10)} ${String(rs.length).padStart(4)}  ${String(rs.length - times.length).padStart(7)}  ${med.toFixed(0).padStart(9)}  ${p99.toFixed(0).padStart(6)}  ${(med / deadMs).toFixed(2).padStart(11)}`);
+  const failed = rs.filter((r) => r.curlExit !== 0).length;
+  summary.push({ mode, runs: rs.length, stalled: rs.length - times.length, curlFailed: failed, medianMs: med, p99Ms: p99, medianOverDead: med / deadMs });
+  console.log(`${mode.padEnd(10)} ${String(rs.length).padStart(4)}  ${String(rs.length - times.length).padStart(7)}  ${String(failed).padStart(11)}  ${med.toFixed(0).padStart(9)}  ${p99.toFixed(0).padStart(6)}  ${(med / deadMs).toFixed(2).padStart(11)}`);
 }
 if (values.json) writeFileSync(values.json, JSON.stringify({ deadAfterMs: deadMs, bytes, summary, runs: all }, null, 2));
