@@ -1,10 +1,12 @@
 // Record protection that picks a provider per record by its size: a fixed
 // cost per call dominates small records and bytes dominate large ones, and
 // the two providers cross over near 2 KiB here. Seal + open of one AES128-SHA
-// TLS 1.2 record, µs of CPU (`bench/relay-handshake.ts` era sweep, this
-// 2-core EPYC): 100 B wasm 4.9 / node:crypto 18.8; 1 KiB 17.7 / 26.2;
+// TLS 1.2 record, µs of CPU (process.cpuUsage over a loop per size, medians
+// of 3, both providers in one process, this 2-core EPYC; bench/record-micro.ts
+// covers 16 KiB only): 100 B wasm 4.9 / node:crypto 18.8; 1 KiB 17.7 / 26.2;
 // 2 KiB 28.2 / 28.1; 16 KiB 193 / 60. A handshake's records (Finished, a
 // request, a short reply, close_notify) are all small; a download's are 16 KiB.
+// In a handshake: `node dist/bench/relay-handshake.js --compare-records`.
 //
 // Both providers make the same bytes from the same portable RecordState
 // (src/crypto/record.ts: deterministic IV and padding, law 0), so switching
