@@ -66,6 +66,7 @@ export class ClusteredSessionCache implements SessionCache {
       if (slot) {
         this.map.delete(k);
         this.digestValue = (this.digestValue ^ idHash(slot.session.id)) >>> 0;
+        this.changed({ type: "remove", id: slot.session.id });
       }
       this.stats.misses++;
       return undefined;
@@ -92,10 +93,12 @@ export class ClusteredSessionCache implements SessionCache {
   }
 
   /**
-   * Every add and remove from now on, local (put/remove) or from a peer
-   * (added/removed), in the order applied. Not LRU evictions or TTL expiry:
-   * a copy applies its own bounds. A listener that throws is a bug of the
-   * caller; it propagates (the channel counts and logs core exceptions).
+   * Every add and remove from now on, in the order applied: local
+   * (put/remove), from a peer (added/removed), and the cache's own drops
+   * (LRU eviction, expiry found by get or sweep) — so a copy that follows
+   * it (a shard's) needs no bounds of its own. A listener that throws is a
+   * bug of the caller; it propagates (the channel counts and logs core
+   * exceptions).
    */
   onChange(listener: (change: SessionCacheChange) => void): void {
     this.listeners.push(listener);
@@ -162,6 +165,7 @@ export class ClusteredSessionCache implements SessionCache {
       }
       this.map.delete(k);
       this.digestValue = (this.digestValue ^ idHash(slot.session.id)) >>> 0;
+      this.changed({ type: "remove", id: slot.session.id });
     }
     this.settledValue = settled >>> 0;
   }
@@ -202,6 +206,7 @@ export class ClusteredSessionCache implements SessionCache {
       const [oldK, old] = this.map.entries().next().value!;
       this.map.delete(oldK);
       this.digestValue = (this.digestValue ^ idHash(old.session.id)) >>> 0;
+      this.changed({ type: "remove", id: old.session.id });
     }
   }
 
