@@ -7,9 +7,10 @@ import { selfSignedCertificate } from "./cert.js";
 import { startAdmin, startStatusAdmin } from "./node/admin.js";
 import { CertificateError, type CertificateSource } from "./node/certificates.js";
 import { parseEndpoint, parseStartConfig, StartConfigError, DEFAULT_ADMIN, type ClusterStartConfig, type RawStart, type StartConfig } from "./node/config.js";
-import { Daemon, type DaemonOptions } from "./node/daemon.js";
+import { Daemon } from "./node/daemon.js";
+import { ClusterLink } from "./node/cluster-link.js";
 import { ChannelError } from "./cluster/channel.js";
-import { ClusterConfigError } from "./cluster/run-node.js";
+import { ClusterConfigError, type ClusterNodeConfig } from "./cluster/run-node.js";
 import { CtcpDaemon } from "./node/ctcp-daemon.js";
 import { startDemoBackend } from "./node/demo-backend.js";
 import { createLogger } from "./node/log.js";
@@ -199,14 +200,26 @@ async function start(argv: string[]): Promise<void> {
     fail((e as Error).message);
   }
   if (cfg.ctcp !== null) return startCtcp(cfg, certificates);
+  const logger = createLogger(cfg.logLevel);
+  // One member per process, started before the daemon (its session cache is the node's, §10.1 item 5).
+  let cluster: ClusterLink | undefined;
+  if (cfg.cluster) {
+    const fields = cfg.cluster.fields;
+    try {
+      cluster = await ClusterLink.start(clusterOptions(cfg.cluster), (level, msg, f) => logger[level](f ?? {}, msg));
+    } catch (e) {
+      if (e instanceof ClusterConfigError) fail(`${fields[e.field] ?? e.field}: ${e.message.slice(e.field.length + 2)}`);
+      if (e instanceof ChannelError) fail(`${fields["--cluster-port"] ?? "--cluster-port"}: ${e.message}`);
+      throw e;
+    }
+  }
   const demo = cfg.backend === null ? await startDemoBackend() : null;
   const backend = cfg.backend ?? demo!.endpoint;
-  const logger = createLogger(cfg.logLevel);
   const metrics = createMetrics();
   const daemon = new Daemon({
     listen: cfg.listen, backend, certificates, shards: cfg.shards, rsaWorkers: cfg.rsaWorkers, rsaProvider: cfg.rsaProvider, limits: cfg.limits, proxyProtocol: cfg.proxyProtocol,
     respawn: cfg.shardLifecycle.respawn, poisonLimit: cfg.shardLifecycle.poisonLimit,
-    logger, observe: metrics.observer, ...(cfg.cluster && { cluster: clusterOptions(cfg.cluster) }),
+    logger, observe: metrics.observer, ...(cluster && { cluster }),
   });
   let at;
   try {
@@ -214,8 +227,6 @@ async function start(argv: string[]): Promise<void> {
   } catch (e) {
     await daemon.stop().catch(() => {});
     await demo?.close();
-    if (e instanceof ClusterConfigError) fail(`${cfg.cluster?.fields[e.field] ?? e.field}: ${e.message.slice(e.field.length + 2)}`);
-    if (e instanceof ChannelError) fail(`${cfg.cluster?.fields["--cluster-port"] ?? "--cluster-port"}: ${e.message}`);
     fail(`--listen ${cfg.listen.address}:${cfg.listen.port}: ${(e as Error).message}`);
   }
   const admin = cfg.admin ? await startAdmin(daemon, cfg.admin, metrics).catch((e: Error) => fail(`--admin: ${e.message}`)) : null;
@@ -262,8 +273,8 @@ async function start(argv: string[]): Promise<void> {
   process.on("SIGTERM", () => stop("SIGTERM"));
 }
 
-/** The daemon's cluster options from the validated flags (docs/cluster-protocol.md §10). */
-function clusterOptions(c: ClusterStartConfig): NonNullable<DaemonOptions["cluster"]> {
+/** The cluster member's options from the validated flags (docs/cluster-protocol.md §10). */
+function clusterOptions(c: ClusterStartConfig): ClusterNodeConfig {
   return {
     nodeId: c.nodeId, clusterId: c.clusterId, keyFile: c.keyFile, peers: c.peers, replication: c.replication,
     ...(c.port !== null && { port: c.port }),

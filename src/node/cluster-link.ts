@@ -18,7 +18,7 @@ import { performance } from "node:perf_hooks";
 import type { ClusterEvent, ReplicateResult } from "../cluster/cluster-node.js";
 import type { FoldState } from "../cluster/replication.js";
 import { startClusterNode, type ClusterNodeConfig, type RunningClusterNode } from "../cluster/run-node.js";
-import type { ChannelLog } from "../cluster/channel.js";
+import type { ChannelLog, ClusterChannel } from "../cluster/channel.js";
 import { decodeRelayCheckpoint, decodeRelaySnapshot, encodeRelaySnapshot, foldRelay } from "../relay/checkpoint.js";
 
 /** What the daemon does on the link's behalf (it owns the connections and the shard ports). */
@@ -73,11 +73,11 @@ export class ClusterLink {
   private readonly idBase: number;
   private readonly idOffset: number;
   private closed = false;
+  /** When the current map was adopted (the channel's clock: wall-anchored ms), for status. */
+  private mapAdoptedAt = 0;
+  private hooks: ClusterLinkHooks | null = null;
 
-  private constructor(
-    readonly running: RunningClusterNode,
-    private readonly hooks: ClusterLinkHooks,
-  ) {
+  private constructor(readonly running: RunningClusterNode) {
     this.idBase = running.node.nodeId * CONN_BITS;
     // A restarted member numbers its connections from 1 again; starting the counter at the time in µs
     // keeps its ids apart from its previous incarnation's (still in mirrors) unless that one opened
@@ -85,16 +85,31 @@ export class ClusterLink {
     this.idOffset = Math.floor(performance.timeOrigin * 1000) % CONN_BITS;
   }
 
-  /** Starts the member (binds its UDP socket, sends JOIN). Throws ClusterConfigError naming a flag. */
-  static async start(cfg: ClusterNodeConfig, hooks: ClusterLinkHooks, log: ChannelLog): Promise<ClusterLink> {
+  /**
+   * Starts the member (binds its UDP socket, sends JOIN) before the daemon
+   * exists: the daemon is built with its session cache. Throws
+   * ClusterConfigError naming a flag, or ChannelError (cannot bind).
+   */
+  static async start(cfg: ClusterNodeConfig, log: ChannelLog): Promise<ClusterLink> {
     let link: ClusterLink | undefined;
     const running = await startClusterNode({
       ...cfg,
       core: { ...cfg.core, fold: foldRelayBytes },
       channel: { ...cfg.channel, log, onEvents: (events) => link?.events(events) },
     });
-    link = new ClusterLink(running, hooks);
+    link = new ClusterLink(running);
     return link;
+  }
+
+  /** The daemon that serves the connections (one; it closes the link when it stops). */
+  attach(hooks: ClusterLinkHooks): void {
+    if (this.hooks) throw new Error("cluster link: attached to a second daemon");
+    this.hooks = hooks;
+  }
+
+  /** The clustered session cache (docs §8), as the daemon's node-level cache: shards keep copies through onChange. */
+  get sessions(): ClusterChannel["sessions"] {
+    return this.running.channel.sessions;
   }
 
   private cid(conn: number): number {
@@ -103,7 +118,7 @@ export class ClusterLink {
 
   /** A new connection: replicated iff this member owns its bucket now. */
   accept(conn: number, bucket: number): boolean {
-    if (!this.closed && this.running.channel.owns(bucket)) {
+    if (!this.closed && this.hooks && this.running.channel.owns(bucket)) {
       this.conns.set(conn, bucket);
       this.counters.replicatedConnections++;
       return true;
@@ -129,7 +144,7 @@ export class ClusterLink {
     if (r.reason === "checkpoint_too_large") this.counters.checkpointTooLarge++;
     else this.counters.notOwner++;
     this.conns.delete(conn);
-    this.hooks.refused(conn, r.reason);
+    this.hooks?.refused(conn, r.reason);
     return false;
   }
 
@@ -146,7 +161,7 @@ export class ClusterLink {
           const p = this.pending.get(e.rid);
           if (!p) break;
           this.pending.delete(e.rid);
-          if (this.conns.has(p.conn)) this.hooks.stored(p.conn, p.seq, p.epoch);
+          if (this.conns.has(p.conn)) this.hooks?.stored(p.conn, p.seq, p.epoch);
           break;
         }
         case "bucketAcquired":
@@ -160,6 +175,7 @@ export class ClusterLink {
           break;
         case "mapAdopted":
           this.counters.mapsAdopted++;
+          this.mapAdoptedAt = this.running.channel.now();
           break;
         case "expelled":
           // docs §5.5: the member dropped its tables and rejoins; our connections' state is nowhere else now.
@@ -175,7 +191,7 @@ export class ClusterLink {
   private detach(conn: number): void {
     this.conns.delete(conn);
     this.counters.detached++;
-    this.hooks.local(conn);
+    this.hooks?.local(conn);
   }
 
   /**
@@ -198,7 +214,10 @@ export class ClusterLink {
    */
   status() {
     const ownedBuckets = [...this.running.node.ownedBuckets(this.running.channel.now())].sort((a, b) => a - b);
-    return { ...this.running.channel.status(), ownedBuckets, link: { ...this.counters, replicating: this.conns.size, awaitingAcks: this.pending.size } };
+    return {
+      ...this.running.channel.status(), ownedBuckets,
+      link: { ...this.counters, replicating: this.conns.size, awaitingAcks: this.pending.size, mapAdoptedAt: this.mapAdoptedAt, wallMinusClusterClockMs: Date.now() - this.running.channel.now() },
+    };
   }
 }
 

@@ -17,8 +17,7 @@ import { Worker } from "node:worker_threads";
 import { RsaPool, type RsaPoolStats, type RsaProviderName } from "../crypto/rsa-pool.js";
 import { decodeRelayCheckpoint, encodeRelaySnapshot, foldRelay, type RelaySnapshot } from "../relay/checkpoint.js";
 import { BucketMap, bucketOf, NO_SHARD, SourcePorts, type Endpoint } from "./buckets.js";
-import type { ClusterNodeConfig } from "../cluster/run-node.js";
-import { ClusterLink } from "./cluster-link.js";
+import type { ClusterLink } from "./cluster-link.js";
 import { prepareCertificates, type CertificateSource, type PreparedCertificates } from "./certificates.js";
 import { DEFAULT_LIMITS, type Limits } from "./config.js";
 import type { CertificateGeneration, ShardInit, ShardItem, ToMain, ToMainConn, ToShard, ToShardTurn } from "./messages.js";
@@ -53,11 +52,11 @@ export interface DaemonOptions {
   /** Latency observations for /metrics (src/node/metrics.ts). */
   readonly observe?: DaemonObserver;
   /**
-   * Cluster membership (docs/cluster-protocol.md §10.1), started in `start`
-   * before the listener; absent: the node runs alone. The daemon sets the
-   * fold, the log and the event handler.
+   * This process's cluster member (docs/cluster-protocol.md §10.1), already
+   * started (ClusterLink.start); the daemon serves with it and closes it on
+   * stop. Absent: the node runs alone.
    */
-  readonly cluster?: Omit<ClusterNodeConfig, "channel"> & { readonly channel?: Omit<NonNullable<ClusterNodeConfig["channel"]>, "log" | "onEvents"> };
+  readonly cluster?: ClusterLink;
   /**
    * The node's session cache, shared by its shards (src/node/sessions.ts);
    * default: a MemoryNodeSessionCache bounded by limits.sessionCacheSize / sessionTtlMs.
@@ -280,7 +279,7 @@ export class Daemon extends EventEmitter {
   private rebalancing = false;
   /** armShards is in force: the first shard to die of it disarms the others (one death per test). */
   private armed = false;
-  private cluster: ClusterLink | null = null;
+  private readonly cluster: ClusterLink | null;
 
   constructor(private readonly opts: DaemonOptions) {
     super();
@@ -294,6 +293,8 @@ export class Daemon extends EventEmitter {
     // Every change, a shard's or a cluster peer's, reaches every shard's copy
     // (a shard not yet ready gets it after its init, which held entries()).
     this.sessions.onChange((change) => this.broadcast({ t: "session", change }));
+    this.cluster = opts.cluster ?? null;
+    if (this.cluster) this.attachCluster(this.cluster);
     // Checked before anything starts: a bad certificate fails `start`, not each handshake.
     this.current = this.generation(1, prepareCertificates(opts.certificates, "g1"));
     // SSLACC §4.5: bind the backend leg to a port in the client's bucket.
@@ -322,7 +323,6 @@ export class Daemon extends EventEmitter {
       s.worker.once("message", () => resolve());
       s.worker.once("error", reject);
     })));
-    if (this.opts.cluster) await this.startCluster(this.opts.cluster);
     await new Promise<void>((resolve, reject) => {
       this.server.once("error", reject);
       // HAProxy's default backlog is maxconn (nginx: 511, Node: 511): with
@@ -386,8 +386,8 @@ export class Daemon extends EventEmitter {
 
   // --- cluster ---------------------------------------------------------------------------
 
-  private async startCluster(cfg: NonNullable<DaemonOptions["cluster"]>): Promise<void> {
-    this.cluster = await ClusterLink.start(cfg, {
+  private attachCluster(link: ClusterLink): void {
+    link.attach({
       stored: (conn, seq, epoch) => {
         const c = this.conns.get(conn);
         // A restore since (epoch moved): the new relay started from the stored snapshot and asks anew.
@@ -403,7 +403,7 @@ export class Daemon extends EventEmitter {
         const c = this.conns.get(conn);
         if (c) this.send(c, { t: "local", conn });
       },
-    }, (level, msg, fields) => this.log(level, fields ?? {}, msg));
+    });
   }
 
   /** Simulates this member's crash for tests: the cluster falls silent (no LEAVE). */

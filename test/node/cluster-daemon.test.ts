@@ -12,6 +12,7 @@ import { CLUSTER_ID, freePorts, LocalCluster, waitFor } from "../cluster/channel
 import { KEY } from "../cluster/sim.js";
 import { handshakeOnce } from "./cluster-helpers.js";
 import { startDaemon } from "./helpers.js";
+import { ClusterLink } from "../../src/node/cluster-link.js";
 import { startDemoBackend } from "../../src/node/demo-backend.js";
 
 test("clustered daemon: owned buckets replicated to both mirrors (folded relay snapshots), others served alone; closed connections forgotten; LEAVE on stop", async () => {
@@ -24,10 +25,8 @@ test("clustered daemon: owned buckets replicated to both mirrors (folded relay s
   await mirrors.startMember(2, { core: timers });
   await mirrors.startMember(3, { core: timers });
   const backend = await startDemoBackend();
-  const { daemon, port } = await startDaemon(backend.endpoint.port, {
-    shards: 1,
-    cluster: { nodeId: 1, clusterId: CLUSTER_ID, key: KEY, peers, port: ports[0]!, core: timers },
-  });
+  const link = await ClusterLink.start({ nodeId: 1, clusterId: CLUSTER_ID, key: KEY, peers, port: ports[0]!, core: timers }, () => {});
+  const { daemon, port } = await startDaemon(backend.endpoint.port, { shards: 1, cluster: link });
   try {
     await waitFor(() => {
       const c = daemon.clusterStatus()!;

@@ -76,8 +76,12 @@ export async function startSslaccNode(id: number, args: string[], cwd: string): 
   };
 }
 
-/** n members, ids 1..n, `--peers` in the HOST:PORT form (ids by position), one shard and one RSA thread each. */
-export async function startCluster(n: number, extra: string[] = []): Promise<ClusterFixture> {
+/**
+ * n members, ids 1..n, `--peers` in the HOST:PORT form (ids by position), one
+ * shard and one RSA thread each; `alone`: the same n processes without the
+ * cluster flags (a bench's baseline).
+ */
+export async function startCluster(n: number, extra: string[] = [], alone = false): Promise<ClusterFixture> {
   const dir = mkdtempSync(join(tmpdir(), "sslacc-nodes-"));
   const keyFile = join(dir, "cluster.key");
   writeFileSync(keyFile, randomBytes(32).toString("hex") + "\n", { mode: 0o600 });
@@ -97,7 +101,7 @@ export async function startCluster(n: number, extra: string[] = []): Promise<Clu
   try {
     const started = await Promise.all(Array.from({ length: n }, (_, i) => startSslaccNode(i + 1, [
       "--cert", certFile, "--key", join(dir, "key.pem"), "--shards", "1", "--rsa-workers", "1", "--log-level", "warn",
-      "--peers", peers, "--node-id", String(i + 1), "--cluster-key", keyFile, ...extra,
+      ...(alone ? [] : ["--peers", peers, "--node-id", String(i + 1), "--cluster-key", keyFile]), ...extra,
     ], dir)));
     nodes.push(...started);
   } catch (e) {
@@ -107,13 +111,18 @@ export async function startCluster(n: number, extra: string[] = []): Promise<Clu
   return fixture;
 }
 
-/** Whether `views` agree on one map that gives every bucket to a live member (and none to `without`). */
+/**
+ * Whether `views` agree on one balanced map: every bucket on a live member,
+ * each member its share (a member that rejoined after a false suspicion
+ * gets its buckets back gradually, docs §6.2), none to `without`.
+ */
 export function converged(views: ClusterView[], without: readonly number[] = []): boolean {
   const v = views[0]!;
   if (views.some((x) => x.mapVersion !== v.mapVersion || x.mapIssuer !== v.mapIssuer || x.master !== v.master)) return false;
+  const share = Math.floor(1024 / views.length) - 1;
   return views.every((x) => {
     const total = x.members.reduce((s, m) => s + m.buckets, 0);
-    return total === 1024 && x.members.every((m) => m.alive && !without.includes(m.id)) && x.members.length === views.length && x.handoffs === 0;
+    return total === 1024 && x.members.every((m) => m.alive && !without.includes(m.id) && m.buckets >= share) && x.members.length === views.length && x.handoffs === 0;
   });
 }
 
@@ -162,10 +171,12 @@ export function handshakeLoad(nodes: readonly SslaccNode[], perNode: number, ski
   const results: HandshakeResult[] = [];
   let running = true;
   const loop = async (n: SslaccNode) => {
-    while (running && !skip(n.id)) {
+    // Also ends with the process (a failed assertion that skips stop() must not leave a loop spinning on refusals).
+    while (running && !skip(n.id) && n.proc.exitCode === null && n.proc.signalCode === null) {
       const startedAt = performance.now();
       const r = await handshakeOnce(n.tlsPort);
       results.push({ node: n.id, startedAt, endedAt: performance.now(), ...r });
+      if (!r.ok) await new Promise((res) => setTimeout(res, 5));
     }
   };
   const loops = nodes.flatMap((n) => Array.from({ length: perNode }, () => loop(n)));
