@@ -206,7 +206,7 @@ async function start(argv: string[]): Promise<void> {
   if (cfg.cluster) {
     const fields = cfg.cluster.fields;
     try {
-      cluster = await ClusterLink.start(clusterOptions(cfg.cluster), (level, msg, f) => logger[level](f ?? {}, msg));
+      cluster = await ClusterLink.start(clusterOptions(cfg.cluster, cfg.limits), (level, msg, f) => logger[level](f ?? {}, msg));
     } catch (e) {
       if (e instanceof ClusterConfigError) fail(`${fields[e.field] ?? e.field}: ${e.message.slice(e.field.length + 2)}`);
       if (e instanceof ChannelError) fail(`${fields["--cluster-port"] ?? "--cluster-port"}: ${e.message}`);
@@ -274,11 +274,15 @@ async function start(argv: string[]): Promise<void> {
 }
 
 /** The cluster member's options from the validated flags (docs/cluster-protocol.md §10). */
-function clusterOptions(c: ClusterStartConfig): ClusterNodeConfig {
+function clusterOptions(c: ClusterStartConfig, limits: StartConfig["limits"]): ClusterNodeConfig {
   return {
     nodeId: c.nodeId, clusterId: c.clusterId, keyFile: c.keyFile, peers: c.peers, replication: c.replication,
     ...(c.port !== null && { port: c.port }),
-    core: { keepaliveMs: c.keepaliveMs, deadAfterMs: c.deadAfterMs, leaseMs: c.leaseMs, aggregate: c.aggregation },
+    core: {
+      keepaliveMs: c.keepaliveMs, deadAfterMs: c.deadAfterMs, leaseMs: c.leaseMs, aggregate: c.aggregation,
+      // The clustered cache is the node's: --session-cache-size / --session-ttl bound it.
+      sessions: { maxEntries: limits.sessionCacheSize, ttlMs: limits.sessionTtlMs },
+    },
   };
 }
 

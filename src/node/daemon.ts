@@ -289,7 +289,9 @@ export class Daemon extends EventEmitter {
     checkRespawnPolicy(this.respawnPolicy);
     this.poisonLimit = opts.poisonLimit ?? 3;
     if (!(Number.isInteger(this.poisonLimit) && this.poisonLimit >= 1)) throw new RangeError(`daemon: poisonLimit must be a positive integer, got ${opts.poisonLimit}`);
-    this.sessions = opts.sessions ?? new MemoryNodeSessionCache({ maxEntries: this.limits.sessionCacheSize, ttlMs: this.limits.sessionTtlMs, now: Date.now });
+    // Clustered: the cluster's cache is the node's (docs/cluster-protocol.md §10.1 item 5), so a peer's
+    // sessions reach the shards' copies and the shards' reach the peers.
+    this.sessions = opts.sessions ?? opts.cluster?.sessions ?? new MemoryNodeSessionCache({ maxEntries: this.limits.sessionCacheSize, ttlMs: this.limits.sessionTtlMs, now: Date.now });
     // Every change, a shard's or a cluster peer's, reaches every shard's copy
     // (a shard not yet ready gets it after its init, which held entries()).
     this.sessions.onChange((change) => this.broadcast({ t: "session", change }));
