@@ -97,12 +97,19 @@ test("3 sslacc nodes: formed, a forged datagram counted, a session made on node 
     assert.equal(first.kind, "New", first.out);
     await waitFor(async () => (await views(f, [2, 3])).every((c) => c.sessions >= 1), 2000);
     for (const other of [2, 3]) {
-      const b0 = (await f.nodes[other - 1]!.status()).counters;
-      const again = await sClientSession(f.nodes[other - 1]!.tlsPort, ["-sess_in", sessFile]);
-      assert.equal(again.kind, "Reused", `node ${other}: ${again.out}`);
-      const b1 = (await f.nodes[other - 1]!.status()).counters;
-      assert.equal(b1.rsaRequests, b0.rsaRequests, `node ${other}: no RSA operation for the resumption`);
-      assert.equal(b1.resumed, b0.resumed + 1);
+      const node = f.nodes[other - 1]!;
+      // A member starved past its lease slack (docs §5.3) closes an in-flight replicated connection on
+      // not_owner; such a try is retried once, and only when the member counted it.
+      for (let attempt = 1; ; attempt++) {
+        const b0 = await node.status();
+        const again = await sClientSession(node.tlsPort, ["-sess_in", sessFile]);
+        const b1 = await node.status();
+        if (again.kind !== "Reused" && attempt === 1 && b1.cluster!.link.notOwner > b0.cluster!.link.notOwner) continue;
+        assert.equal(again.kind, "Reused", `node ${other}: ${again.out}`);
+        assert.equal(b1.counters.rsaRequests, b0.counters.rsaRequests, `node ${other}: no RSA operation for the resumption`);
+        assert.equal(b1.counters.resumed, b0.counters.resumed + 1);
+        break;
+      }
     }
 
     // Handshake load on all three, then member 3 dies.
