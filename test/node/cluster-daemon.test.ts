@@ -33,8 +33,6 @@ test("clustered daemon: owned buckets replicated to both mirrors (folded relay s
       const others = [2, 3].reduce((n, id) => n + mirrors.get(id).run.node.ownedBuckets(mirrors.get(id).run.channel.now()).size, 0);
       return c.members.length === 3 && c.handoffs === 0 && c.owned + others === 1024;
     }, 5000);
-    const owned = daemon.clusterStatus()!.owned;
-    assert.ok(owned > 250 && owned < 430, `member 1 owns about a third of the buckets (${owned})`);
 
     // Hold connections open (no reply read to the end yet) until some are replicated and some not.
     let results = 0;
