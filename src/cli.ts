@@ -290,7 +290,7 @@ function clusterOptions(c: ClusterStartConfig, limits: StartConfig["limits"]): C
 async function startCtcp(cfg: StartConfig, certificates: CertificateSource[]): Promise<void> {
   const c = cfg.ctcp!;
   const logger = createLogger(cfg.logLevel);
-  const daemon = new CtcpDaemon({ ctcp: c, certificates, rsaWorkers: Math.max(1, cfg.rsaWorkers), rsaProvider: cfg.rsaProvider, cluster: cfg.cluster && clusterOptions(cfg.cluster), logger });
+  const daemon = new CtcpDaemon({ ctcp: c, certificates, rsaWorkers: Math.max(1, cfg.rsaWorkers), rsaProvider: cfg.rsaProvider, cluster: cfg.cluster && clusterOptions(cfg.cluster, cfg.limits), logger });
   try {
     await daemon.start();
   } catch (e) {
