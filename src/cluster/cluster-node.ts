@@ -84,6 +84,11 @@ interface PeerStreams {
   digestMismatches: number;
 }
 
+/** Largest checkpoint `replicate` accepts: one datagram less its header, tag and the CHECKPOINT message's fields. */
+export function maxCheckpointBytes(maxDatagram: number = DEFAULT_MAX_DATAGRAM): number {
+  return maxDatagram - HEADER_BYTES - TAG_BYTES - 40;
+}
+
 export class ClusterNode {
   readonly nodeId: number;
   readonly membership: Membership;
@@ -264,8 +269,7 @@ export class ClusterNode {
     this.now = Math.max(this.now, now);
     if (!(Number.isInteger(bucket) && bucket >= 0 && bucket < BUCKETS)) return { ok: false, reason: "bad_bucket" };
     if (!this.owns(bucket, now)) return { ok: false, reason: "not_owner" };
-    const limit = (this.cfg.maxDatagram ?? DEFAULT_MAX_DATAGRAM) - HEADER_BYTES - TAG_BYTES - 40;
-    if (checkpoint.length > limit) return { ok: false, reason: "checkpoint_too_large" };
+    if (checkpoint.length > maxCheckpointBytes(this.cfg.maxDatagram)) return { ok: false, reason: "checkpoint_too_large" };
     return { ok: true, rid: this.replication.replicate(this.mapValue, connId, bucket, checkpoint, now) };
   }
 

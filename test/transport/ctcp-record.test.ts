@@ -10,7 +10,7 @@ import type { RecordState } from "../../src/crypto/record.js";
 import type { ConnectionSnapshot } from "../../src/tls/checkpoint.js";
 import type { RelayCheckpoint } from "../../src/relay/checkpoint.js";
 import {
-  CtcpRecordError, decodeCtcpRecord, decodeCtcpSnapshot, encodeCtcpRecord, encodeCtcpSnapshot, foldCtcp, NOTHING_KEPT, type CtcpRecord,
+  CTCP_RECORD_FORMAT, CtcpRecordError, decodeCtcpRecord, decodeCtcpSnapshot, encodeCtcpRecord, encodeCtcpSnapshot, foldCtcp, NOTHING_KEPT, type CtcpRecord,
 } from "../../src/transport/ctcp/record.js";
 import type { TcpCheckpoint } from "../../src/transport/tcp/checkpoint.js";
 
@@ -66,12 +66,12 @@ test("ctcp record round trip, field by field (format byte first)", () => {
   };
   for (const [name, r] of Object.entries(variants)) {
     const enc = encodeCtcpRecord(r);
-    assert.equal(enc[0], 1, name);
+    assert.equal(enc[0], CTCP_RECORD_FORMAT, name);
     assert.equal(hex(decodeCtcpRecord(enc)), hex(r), name);
   }
 });
 
-test("fold: TCP parts and kept bytes are replaced, the relay checkpoint is folded, a TCP-only record keeps the relay snapshot", () => {
+test("fold: TCP parts are replaced, kept bytes appended, the relay checkpoint is folded, a TCP-only record keeps the relay snapshot", () => {
   const s1 = decodeCtcpSnapshot(foldCtcp(undefined, encodeCtcpRecord(base)));
   assert.equal(s1.relay.seq, 1);
   assert.equal(s1.relay.engine.phase, "client-hello");
@@ -90,11 +90,27 @@ test("fold: TCP parts and kept bytes are replaced, the relay checkpoint is folde
   assert.throws(() => foldCtcp(encodeCtcpSnapshot(s3), encodeCtcpRecord({ ...tcpOnly, relay: relay2 })), /out of order/);
 });
 
+test("fold: kept bytes are appended record by record and trimmed to what the relay consumed; a gap is refused", () => {
+  const s1 = foldCtcp(undefined, encodeCtcpRecord(base));
+  const keep = (from: number, ...b: number[]): CtcpRecord => ({ ...base, relay: null, clientKept: { from, bytes: Uint8Array.from(b) } });
+  const s2 = foldCtcp(s1, encodeCtcpRecord(keep(200, 1, 2, 3)));
+  const s3 = decodeCtcpSnapshot(foldCtcp(s2, encodeCtcpRecord(keep(203, 4, 5))));
+  assert.deepEqual({ from: s3.clientKept.from, bytes: [...s3.clientKept.bytes] }, { from: 200, bytes: [1, 2, 3, 4, 5] });
+  // A record with no new kept bytes keeps the mirror's.
+  const s4 = decodeCtcpSnapshot(foldCtcp(encodeCtcpSnapshot(s3), encodeCtcpRecord({ ...base, relay: null })));
+  assert.equal(s4.clientKept.bytes.length, 5);
+  // The relay consumed 2 bytes: the mirror keeps the rest only.
+  const relay2: RelayCheckpoint = { ...relay1, seq: 2, handshake: null, fields: { ...relay1.fields, clientConsumed: 202 } };
+  const s5 = decodeCtcpSnapshot(foldCtcp(encodeCtcpSnapshot(s4), encodeCtcpRecord({ ...base, relay: relay2 })));
+  assert.deepEqual({ from: s5.clientKept.from, bytes: [...s5.clientKept.bytes] }, { from: 202, bytes: [3, 4, 5] });
+  assert.throws(() => foldCtcp(s2, encodeCtcpRecord(keep(204, 9))), /client kept bytes from offset 204, but the mirror holds them only up to 203: a gap/);
+});
+
 test("malformed records are refused with a precise error, never a crash", () => {
   const enc = encodeCtcpRecord(base);
   assert.throws(() => foldCtcp(undefined, encodeCtcpRecord({ ...base, relay: null })), /first ctcp record .* no relay checkpoint/);
   assert.throws(() => decodeCtcpRecord(Uint8Array.of(9, 1)), (e: unknown) => e instanceof CtcpRecordError && /format 9/.test(e.message));
-  assert.throws(() => decodeCtcpRecord(Uint8Array.of(1, 7)), /kind 7/);
+  assert.throws(() => decodeCtcpRecord(Uint8Array.of(CTCP_RECORD_FORMAT, 7)), /kind 7/);
   assert.throws(() => decodeCtcpSnapshot(enc), /expected a ctcp snapshot/);
   assert.throws(() => decodeCtcpRecord(enc.subarray(0, enc.length - 1)), CtcpRecordError);
   assert.throws(() => decodeCtcpRecord(Uint8Array.from([...enc, 0])), CtcpRecordError);

@@ -10,7 +10,7 @@
 // Every crash point, more seeds, and the takeover measurements: `npm run sim:ctcp` (test/transport/ctcp-soak.ts).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { crashSweep, newTally, PHASES } from "./ctcp-sim.js";
+import { crashSweep, newTally, PHASES, runSim } from "./ctcp-sim.js";
 
 const PER_PHASE = 10;
 
@@ -35,3 +35,21 @@ for (const recovery of ["eager", "selective"] as const) {
     else assert.ok(t.restored.eager === 0 && t.restored["on-packet"] >= crashRuns / 2, `restored: ${summary}`);
   });
 }
+
+// The real wire's forward-ACK stall (docs/ctcp.md, issue 7): a large download
+// whose mirrors lag ~100 ms, the owner killed with many records beyond the
+// last checkpoint in flight, so the client's first ACK after the takeover is
+// ahead of the restored SND.NXT (§4.6). The engine discards the regenerated
+// bytes up to it; the relay must still learn the client has them, or it never
+// consumes the backend's bytes, the partial-ACK records grow past a datagram
+// and the channel refuses them. Records obey the channel's size limit here.
+test("forward ACK after a takeover in a 2 MB download with 50 ms mirror latency: the relay learns the discarded bytes, byte-exact", async () => {
+  const conns = [{ upload: 1500, download: 2_000_000, resume: false }];
+  for (const nth of [240, 320]) {
+    const r = await runSim({ seed: 100 + nth, loss: 0, latencyMs: 1, jitterMs: 0, recovery: "eager", conns, crashAt: { phase: "s2c", nth }, clusterDelayMs: 50 });
+    const c = r.conns[0]!;
+    assert.ok(r.crashed, `nth=${nth}: no crash`);
+    assert.equal(r.tooLarge, 0, `nth=${nth}: records refused as too large`);
+    assert.ok(c.ok, `nth=${nth}: ${c.why}`);
+  }
+});

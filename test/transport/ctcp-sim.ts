@@ -21,6 +21,7 @@
 import { createHmac } from "node:crypto";
 import { Duplex } from "node:stream";
 import * as tls from "node:tls";
+import { maxCheckpointBytes } from "../../src/cluster/cluster-node.js";
 import { bucketOf, BUCKETS } from "../../src/node/buckets.js";
 import { defaultProvider } from "../../src/crypto/provider.js";
 import { MemorySessionCache } from "../../src/tls/session-cache.js";
@@ -141,6 +142,8 @@ export interface SimResult {
   readonly recoveryMs: number | null;
   readonly backendConnections: number;
   readonly resetsSeen: number;
+  /** Records the replication channel refused (larger than a datagram). */
+  readonly tooLarge: number;
   readonly timeMs: number;
 }
 
@@ -167,6 +170,11 @@ class Mirrors {
   constructor(private readonly sim: Sim) {}
 
   replicate(from: number, connId: number, bucket: number, state: Uint8Array, now: number): ReplicateResult {
+    // The real channel's limit (ClusterNode.replicate): one datagram per record.
+    if (state.length > maxCheckpointBytes()) {
+      this.sim.tooLarge++;
+      return { ok: false, reason: "checkpoint_too_large" };
+    }
     const rid = ++this.rid;
     const half = this.sim.clusterDelayMs * (0.5 + this.sim.rng());
     // A lost cluster datagram is repaired by the reliable stream: a retransmission later.
@@ -234,6 +242,8 @@ export class Sim {
   private backendPort!: FramePort;
   private readonly backendConns = new Map<string, BackendConn>();
   private resetsSeen = 0;
+  /** Records the replication channel refused as larger than a datagram. */
+  tooLarge = 0;
   // Crash bookkeeping.
   private counting = false;
   private ownerIdx = -1;
@@ -664,7 +674,7 @@ export class Sim {
     }
     for (const n of this.nodes) if (n) this.collectStats(n);
     return {
-      conns, ownerInputs: this.ownerInputs, phaseStarts: this.phaseStarts, crashed: this.crashed, crashPhase: this.crashPhase, restored: this.restored,
+      conns, ownerInputs: this.ownerInputs, phaseStarts: this.phaseStarts, crashed: this.crashed, crashPhase: this.crashPhase, restored: this.restored, tooLarge: this.tooLarge,
       takeoverCpuMs: this.takeoverCpuMs, partialAcks: this.partialAcks, mirroredAtTakeover: this.mirroredAtTakeover, recoveryMs: this.recoveryMs, backendConnections: this.backendConns.size, resetsSeen: this.resetsSeen, timeMs: this.now,
     };
   }
@@ -794,6 +804,7 @@ export function check(r: SimResult, what: string, t: Tally, expectResumed = fals
   if (bad) t.failures.push(`${what}: ${bad.why}`);
   else if (expectResumed && !r.conns[r.conns.length - 1]!.resumed) t.failures.push(`${what}: the session was not resumed`);
   else if (r.resetsSeen > 0) t.failures.push(`${what}: ${r.resetsSeen} RSTs on the wire`);
+  else if (r.tooLarge > 0) t.failures.push(`${what}: ${r.tooLarge} records larger than a replication datagram`);
 }
 
 export const PHASES: readonly Phase[] = ["connect", "handshake", "c2s", "s2c", "close"];

@@ -102,6 +102,8 @@ export interface NodeStats {
   /** Mirrored entries that could not be decoded (counted, skipped). */
   badEntries: number;
   records: number;
+  /** Records the replication channel refused, by reason (the connection retries and acknowledges nothing new meanwhile). */
+  recordsRefused: Record<string, number>;
   partialAcks: number;
   synAcks: number;
   resets: number;
@@ -127,7 +129,7 @@ export class CtcpNode {
   readonly drops: Record<NodeDropReason, number> = {
     "not-owner": 0, "no-connection": 0, "listen-rst": 0, "listen-no-ack": 0, "listen-bad-finger": 0, "listen-syn-with-ack": 0,
   };
-  readonly stats: NodeStats = { accepted: 0, restored: { eager: 0, "on-packet": 0, sweep: 0 }, badEntries: 0, records: 0, partialAcks: 0, synAcks: 0, resets: 0, failures: 0 };
+  readonly stats: NodeStats = { accepted: 0, restored: { eager: 0, "on-packet": 0, sweep: 0 }, badEntries: 0, records: 0, recordsRefused: {}, partialAcks: 0, synAcks: 0, resets: 0, failures: 0 };
   private readonly owned = new Uint8Array(BUCKETS);
   private readonly takenOverAt = new Float64Array(BUCKETS).fill(-Infinity);
   private readonly routes = new Map<string, Route>();
@@ -153,7 +155,10 @@ export class CtcpNode {
       send: (dst, seg, now) => this.link.sendTcp(dst, seg, now),
       replicate: (conn, record, now) => {
         const r = this.replicator.replicate(conn.connId, conn.bucket, encodeCtcpRecord(record), now);
-        if (!r.ok) return null;
+        if (!r.ok) {
+          this.stats.recordsRefused[r.reason] = (this.stats.recordsRefused[r.reason] ?? 0) + 1;
+          return null;
+        }
         this.stats.records++;
         this.rids.set(r.rid, conn);
         return r.rid;

@@ -17,8 +17,13 @@
 //   client's ISN, which the client TCP state carries: §5.3).
 // * `kept`: input bytes we acknowledged although the relay has not consumed
 //   them — SSLACC §5.5 "partial ACKs", the one case where data is clustered.
-//   They start at `keptFrom` (a stream offset) and end at the leg's rcvNxt;
-//   a restored relay is fed them before anything the peer retransmits.
+//   In a snapshot they start at the relay's consumed offset and end at the
+//   leg's rcvNxt; a restored relay is fed them before anything the peer
+//   retransmits. A record carries only the kept bytes that are new since the
+//   previous record (from `keptFrom`, a stream offset) and the mirror appends
+//   them, dropping what the relay has since consumed: a whole 16 KB record
+//   kept would not fit in one replication datagram (cluster-node.ts
+//   `maxCheckpointBytes`), which refuses it.
 // * relay: the relay's own checkpoint (absent in a record that only moves
 //   TCP state: backend established, a partial ACK).
 //
@@ -31,7 +36,8 @@ import { decodeRelayCheckpoint, encodeRelayCheckpoint, encodeRelaySnapshot, fold
 import { Reader, Writer } from "../../tls/codec/index.js";
 import { decodeTcpCheckpoint, encodeTcpCheckpoint, type TcpCheckpoint } from "../tcp/checkpoint.js";
 
-export const CTCP_RECORD_FORMAT = 1;
+/** 2: a record's kept bytes are appended by the mirror (1 replaced them). */
+export const CTCP_RECORD_FORMAT = 2;
 
 /** Bytes acknowledged to a peer before the relay consumed them (§5.5), from stream offset `from`. */
 export interface Kept {
@@ -179,7 +185,33 @@ export function foldCtcpRecord(prev: CtcpSnapshot | undefined, r: CtcpRecord): C
   if (r.relay) relay = foldRelay(prev?.relay, r.relay);
   else if (prev) relay = prev.relay;
   else throw new CtcpRecordError("the first ctcp record of a connection carries no relay checkpoint");
-  return { client: r.client, clientKept: r.clientKept, backend: r.backend, relay };
+  return {
+    client: r.client,
+    clientKept: appendKept(prev?.clientKept, r.clientKept, relay.fields.clientConsumed, "client"),
+    backend: { ...r.backend, kept: appendKept(prev?.backend.kept, r.backend.kept, relay.fields.backendConsumed, "backend") },
+    relay,
+  };
+}
+
+/** The mirror's kept bytes of a leg: `prev` with the record's new bytes appended, from the relay's consumed offset on. */
+function appendKept(prev: Kept | undefined, add: Kept, consumed: number, leg: string): Kept {
+  let kept = prev && prev.bytes.length > 0 ? prev : null;
+  if (add.bytes.length > 0) {
+    const have = kept ? kept.from + kept.bytes.length : consumed;
+    if (add.from > have) throw new CtcpRecordError(`${leg} kept bytes from offset ${add.from}, but the mirror holds them only up to ${have}: a gap`);
+    if (!kept || add.from <= kept.from) kept = add;
+    else {
+      const head = kept.bytes.subarray(0, add.from - kept.from);
+      const joined = new Uint8Array(head.length + add.bytes.length);
+      joined.set(head);
+      joined.set(add.bytes, head.length);
+      kept = { from: kept.from, bytes: joined };
+    }
+  }
+  if (!kept) return NOTHING_KEPT;
+  const end = kept.from + kept.bytes.length;
+  if (consumed >= end) return NOTHING_KEPT;
+  return consumed > kept.from ? { from: consumed, bytes: kept.bytes.subarray(consumed - kept.from) } : kept;
 }
 
 /**
