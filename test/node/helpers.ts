@@ -145,10 +145,17 @@ export function nodeFetch(port: number, path: string, opts: { id: string; method
   });
 }
 
-/** curl -k; resolves with exit code, SHA-256 of stdout and stderr. */
+/**
+ * Every child process a test starts is killed after this long (SIGKILL), so
+ * a stuck client fails its test instead of hanging the run; it is far above
+ * what any request here takes even on a starved machine.
+ */
+export const CHILD_TIMEOUT_MS = 120_000;
+
+/** curl -k; resolves with exit code (null → -1: killed, e.g. by the timeout), SHA-256 of stdout and stderr. */
 export function curl(args: string[]): Promise<{ code: number; sha: string; length: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const p = spawn("curl", ["-sS", "-k", "--no-sessionid", ...args]);
+    const p = spawn("curl", ["-sS", "-k", "--no-sessionid", ...args], { timeout: CHILD_TIMEOUT_MS, killSignal: "SIGKILL" });
     const h = createHash("sha256");
     let length = 0;
     let head = "";
@@ -167,7 +174,7 @@ export function curl(args: string[]): Promise<{ code: number; sha: string; lengt
 /** openssl s_client -quiet (stays until the server closes); resolves with stdout. */
 export function sClient(port: number, input: string, extra: string[] = []): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const p = spawn("openssl", ["s_client", "-connect", `127.0.0.1:${port}`, "-quiet", ...extra]);
+    const p = spawn("openssl", ["s_client", "-connect", `127.0.0.1:${port}`, "-quiet", ...extra], { timeout: CHILD_TIMEOUT_MS, killSignal: "SIGKILL" });
     let stdout = "";
     let stderr = "";
     p.stdout.on("data", (d: Buffer) => (stdout += d.toString("latin1")));
@@ -178,20 +185,90 @@ export function sClient(port: number, input: string, extra: string[] = []): Prom
   });
 }
 
+/** Source ports handed out in this process, so two tests (or two calls) never pick the same one. */
+const handedOut = new Set<number>();
+
 /**
- * Client source ports (127.0.0.1, fresh in this run) whose bucket the
- * daemon's current map gives to `shard`: a test picks the shard that runs
- * a connection (openssl s_client -bind, curl --local-port, Node localPort).
+ * Client source ports on 127.0.0.1 whose bucket the daemon's current map
+ * gives to `shard`: a test picks the shard that runs a connection (openssl
+ * s_client -bind, curl --local-port, Node localPort). They come from below
+ * Linux's ephemeral range (32768-60999), so no connection the kernel numbers
+ * itself takes one, and below the daemons' own backend source ports
+ * (SourcePorts: 20000-32767, on loopback), which every daemon on this
+ * machine binds. A port can still be in use (another process bound it, or
+ * an earlier connection from it is in TIME_WAIT): run the client through
+ * fromSourcePort(), which retries from another port.
  */
 export function clientPortsFor(daemon: Daemon, listen: number): (shard: number) => number {
   const map = daemon.status().bucketMap;
-  let next = 40000 + Math.floor(Math.random() * 15000);
+  const low = 10_000;
+  const span = 10_000;
+  let next = low + Math.floor(Math.random() * span);
   return (shard: number): number => {
-    for (;;) {
-      const p = next++;
-      if (map[bucketOf({ address: "127.0.0.1", port: p }, { address: "127.0.0.1", port: listen })] === shard) return p;
+    for (let n = 0; n < span; n++) {
+      const p = low + ((next++ - low) % span);
+      if (handedOut.has(p)) continue;
+      if (map[bucketOf({ address: "127.0.0.1", port: p }, { address: "127.0.0.1", port: listen })] !== shard) continue;
+      handedOut.add(p);
+      return p;
     }
+    throw new Error(`no unused client source port for shard ${shard}`);
   };
+}
+
+/** What a client run from a chosen source port reports when that port could not be bound. */
+export class SourcePortInUse extends Error {
+  constructor(readonly port: number, detail: string) {
+    super(`source port ${port} in use: ${detail}`);
+  }
+}
+
+/** Node's error for a bind clash (net.connect with localPort). */
+export function isBindClash(e: unknown): boolean {
+  const code = (e as NodeJS.ErrnoException | null)?.code;
+  return code === "EADDRINUSE" || code === "EADDRNOTAVAIL";
+}
+
+/**
+ * Runs `client` from a port `pick()` chooses; when the port is in use (the
+ * client threw SourcePortInUse or a Node bind error) it runs again from the
+ * next port, up to `tries` times. Only a failed bind is retried: nothing
+ * reached the daemon then, so the retry changes nothing the test checks.
+ */
+export async function fromSourcePort<T>(pick: () => number, client: (port: number) => Promise<T>, tries = 10): Promise<T> {
+  for (let i = 1; ; i++) {
+    const port = pick();
+    try {
+      return await client(port);
+    } catch (e) {
+      if (i >= tries || !(e instanceof SourcePortInUse || isBindClash(e))) throw e;
+    }
+  }
+}
+
+/** curl's exit code when it could not bind --local-port (CURLE_INTERFACE_FAILED). */
+export const CURL_BIND_FAILED = 45;
+
+/** curl from a chosen source port (`--local-port`), retried on a bind clash. */
+export function curlFrom(pick: () => number, args: string[]): ReturnType<typeof curl> {
+  return fromSourcePort(pick, async (port) => {
+    const c = await curl(["--local-port", String(port), ...args]);
+    if (c.code === CURL_BIND_FAILED) throw new SourcePortInUse(port, c.stderr);
+    return c;
+  });
+}
+
+/**
+ * `p`, or a rejection naming `what` after `ms`: a test awaits its daemon's
+ * events through this, so a missing event fails the test (and its finally
+ * stops the daemon) rather than hanging the run.
+ */
+export function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: nothing after ${ms} ms`)), ms);
+  });
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
 }
 
 /**

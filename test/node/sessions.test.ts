@@ -17,7 +17,7 @@ import { connect as tlsConnect } from "node:tls";
 import type { Daemon } from "../../src/node/daemon.js";
 import { MemoryNodeSessionCache, ShardSessionCopy, type SessionChange } from "../../src/node/sessions.js";
 import type { SessionData } from "../../src/tls/session-cache.js";
-import { clientPortsFor, startBackend, startDaemon } from "./helpers.js";
+import { CHILD_TIMEOUT_MS, clientPortsFor, fromSourcePort, SourcePortInUse, startBackend, startDaemon, within } from "./helpers.js";
 
 function session(n: number, createdAt: number): SessionData {
   return {
@@ -73,20 +73,31 @@ test("shard session copy: own changes local at once and sent; node changes appli
   assert.equal(copy.get(new Uint8Array(32).fill(3)), undefined, "expired");
 });
 
+/** How long the test waits for a daemon event before failing (far above what one takes on a loaded machine). */
+const WAIT_MS = 60_000;
+
 /** The shard that ran the next accepted connection. */
 function nextShard(daemon: Daemon): Promise<number | undefined> {
   return new Promise((resolve) => daemon.once("accept", (id: number) => resolve(daemon.shardOf(id))));
 }
 
-/** openssl s_client from a chosen source port; "New" or "Reused" from its summary line. */
+/**
+ * openssl s_client from a chosen source port; "New" or "Reused" from its
+ * summary line. A failed bind (the port is in use) rejects with
+ * SourcePortInUse, so fromSourcePort() runs it again from another port.
+ */
 function sClientSession(port: number, from: number, sess: string[]): Promise<{ kind: string; out: string }> {
   return new Promise((resolve, reject) => {
-    const p = spawn("openssl", ["s_client", "-connect", `127.0.0.1:${port}`, "-bind", `127.0.0.1:${from}`, "-tls1_2", ...sess]);
+    const p = spawn("openssl", ["s_client", "-connect", `127.0.0.1:${port}`, "-bind", `127.0.0.1:${from}`, "-tls1_2", ...sess],
+      { timeout: CHILD_TIMEOUT_MS, killSignal: "SIGKILL" });
     let out = "";
     p.stdout.on("data", (d: Buffer) => (out += d.toString("latin1")));
     p.stderr.on("data", (d: Buffer) => (out += d.toString("latin1")));
     p.on("error", reject);
-    p.on("close", () => resolve({ kind: /^(New|Reused), /m.exec(out)?.[1] ?? "none", out }));
+    p.on("close", () => {
+      if (/BIO_bind:.*(Address already in use|Cannot assign requested address)/.test(out)) return reject(new SourcePortInUse(from, out));
+      resolve({ kind: /^(New|Reused), /m.exec(out)?.[1] ?? "none", out });
+    });
     p.stdin.end("GET / HTTP/1.0\r\nx-req-id: sess\r\n\r\n");
   });
 }
@@ -112,6 +123,7 @@ function resumeThenCorrupt(port: number, from: number, sessionDer: Buffer): Prom
     raw.on("data", (d: Buffer) => wire.push(d));
     raw.on("end", () => wire.push(null));
     raw.on("error", reject);
+    raw.setTimeout(WAIT_MS, () => raw.destroy(new Error(`the daemon did not close the connection in ${WAIT_MS} ms`)));
     const t = tlsConnect({ socket: wire, session: sessionDer, rejectUnauthorized: false, maxVersion: "TLSv1.2" });
     let reused = false;
     t.on("secureConnect", () => {
@@ -138,44 +150,44 @@ test("daemon: a session made on shard 0 resumes on shard 1 (also respawned) with
     const portOn = clientPortsFor(daemon, port);
 
     let shard = nextShard(daemon);
-    const first = await sClientSession(port, portOn(0), ["-sess_out", file]);
+    const first = await fromSourcePort(() => portOn(0), (from) => sClientSession(port, from, ["-sess_out", file]));
     assert.equal(first.kind, "New", first.out);
-    assert.equal(await shard, 0);
+    assert.equal(await within(shard, WAIT_MS, "accept"), 0);
     assert.equal(daemon.counters.rsaRequests, 1);
 
     const rsa = daemon.counters.rsaRequests;
     shard = nextShard(daemon);
-    const second = await sClientSession(port, portOn(1), ["-sess_in", file]);
+    const second = await fromSourcePort(() => portOn(1), (from) => sClientSession(port, from, ["-sess_in", file]));
     assert.equal(second.kind, "Reused", second.out);
-    assert.equal(await shard, 1, "resumed on the other shard");
+    assert.equal(await within(shard, WAIT_MS, "accept"), 1, "resumed on the other shard");
     assert.equal(daemon.counters.rsaRequests, rsa, "no RSA operation for the resumption");
     assert.equal(daemon.counters.resumed, 1);
 
     // A respawned shard starts with the node's sessions (ShardInit.sessions); wait until its buckets are back.
     const home = new Promise((r) => daemon.once("rebalanced", r));
     daemon.killShard(1, "terminate");
-    await home;
+    await within(home, WAIT_MS, "shard 1 respawned and its buckets home");
     shard = nextShard(daemon);
-    const again = await sClientSession(port, portOn(1), ["-sess_in", file]);
+    const again = await fromSourcePort(() => portOn(1), (from) => sClientSession(port, from, ["-sess_in", file]));
     assert.equal(again.kind, "Reused", again.out);
-    assert.equal(await shard, 1);
+    assert.equal(await within(shard, WAIT_MS, "accept"), 1);
     assert.equal(daemon.counters.rsaRequests, rsa);
 
     // Resume on shard 1 again, then a bad record: the alert invalidates the session (RFC 5246 §7.2.2).
     const removed = new Promise<void>((r) => daemon.sessions.onChange((c) => c.type === "remove" && r()));
     const der = Buffer.from(readFileSync(file, "latin1").replace(/-----[^-]+-----|\s/g, ""), "base64");
     shard = nextShard(daemon);
-    const bad = await resumeThenCorrupt(port, portOn(1), der);
-    assert.equal(await shard, 1);
+    const bad = await fromSourcePort(() => portOn(1), (from) => resumeThenCorrupt(port, from, der));
+    assert.equal(await within(shard, WAIT_MS, "accept"), 1);
     assert.ok(bad.reused, "the Node client resumed the openssl session");
-    await removed;
+    await within(removed, WAIT_MS, "session removed from the node cache");
     assert.equal(daemon.counters.resumed, 3);
     assert.deepEqual(daemon.failures.handshake, {}, "after the handshake: not a handshake failure");
     assert.deepEqual(alerts, ["bad_record_mac"]);
 
     shard = nextShard(daemon);
-    const third = await sClientSession(port, portOn(0), ["-sess_in", file]);
-    assert.equal(await shard, 0);
+    const third = await fromSourcePort(() => portOn(0), (from) => sClientSession(port, from, ["-sess_in", file]));
+    assert.equal(await within(shard, WAIT_MS, "accept"), 0);
     assert.equal(third.kind, "New", `removed from shard 0 as well: ${third.out}`);
     assert.equal(daemon.counters.rsaRequests, rsa + 1, "a full handshake");
     assert.equal(backend.seen.get("sess"), 4, "s_client's four requests reached the backend");

@@ -13,7 +13,7 @@ import assert from "node:assert/strict";
 import { BucketMap, BUCKETS, NO_SHARD } from "../../src/node/buckets.js";
 import type { CheckpointInfo, Daemon } from "../../src/node/daemon.js";
 import { Backoff, checkRespawnPolicy, evacuate, rebalanceStep } from "../../src/node/shard-lifecycle.js";
-import { bodyBlocks, bodySha, clientPortsFor, curl, nodeFetch, startBackend, startDaemon } from "./helpers.js";
+import { bodyBlocks, bodySha, clientPortsFor, curlFrom, fromSourcePort, nodeFetch, startBackend, startDaemon } from "./helpers.js";
 
 test("backoff: 100 ms doubling to the cap, reset after a stable run", () => {
   const b = new Backoff({ initialMs: 100, maxMs: 30_000, stableMs: 10_000 });
@@ -145,7 +145,7 @@ test("a dead shard's connections finish on the survivor before the respawn; its 
     const kill = killWhen(daemon, 0, 256 * 1024);
     const runs = [0, 0, 0, 1].map(async (shard, i) => {
       const id = `surv-${i}`;
-      const c = await curl(["--local-port", String(on(shard)), "--limit-rate", "2M", "-H", `x-req-id: ${id}`, `https://127.0.0.1:${port}/bytes/${size}`]);
+      const c = await curlFrom(() => on(shard), ["--limit-rate", "2M", "-H", `x-req-id: ${id}`, `https://127.0.0.1:${port}/bytes/${size}`]);
       return { id, c, at: performance.now() };
     });
     const done = await Promise.all(runs);
@@ -188,8 +188,8 @@ test("buckets return to a respawned shard while downloads and uploads run on the
     const rebalanced = new Promise<void>((r) => daemon.once("rebalanced", () => r()));
     const kill = killWhen(daemon, 0, 256 * 1024);
     const died = new Promise<number>((r) => daemon.once("shard-died", () => r(daemon.counters.bucketMoves)));
-    const downloads = [0, 0, 0, 1].map((shard, i) => gated(port, on(shard), `ret-${i}`, rebalanced, null, size).then((r) => ({ id: `ret-${i}`, r })));
-    const uploads = [0, 1].map((shard, i) => gated(port, on(shard), `ret-up-${i}`, rebalanced, size, null).then((r) => ({ id: `ret-up-${i}`, r })));
+    const downloads = [0, 0, 0, 1].map((shard, i) => fromSourcePort(() => on(shard), (from) => gated(port, from, `ret-${i}`, rebalanced, null, size)).then((r) => ({ id: `ret-${i}`, r })));
+    const uploads = [0, 1].map((shard, i) => fromSourcePort(() => on(shard), (from) => gated(port, from, `ret-up-${i}`, rebalanced, size, null)).then((r) => ({ id: `ret-up-${i}`, r })));
     const k = await kill;
     const moved = await died;
     for (const { id, r } of await Promise.all(downloads)) {
@@ -230,9 +230,9 @@ test("a poison connection (its shard dies each time it is restored) is aborted a
     const gate = new Promise<void>((r) => (release = r));
     // Innocent connections on both shards, stopped halfway until the poison is dealt with.
     const size = 2 << 20;
-    const innocents = [0, 1].map((shard, i) => gated(port, on(shard), `inn-${i}`, gate, null, size).then((r) => ({ id: `inn-${i}`, r })));
+    const innocents = [0, 1].map((shard, i) => fromSourcePort(() => on(shard), (from) => gated(port, from, `inn-${i}`, gate, null, size)).then((r) => ({ id: `inn-${i}`, r })));
     await new Promise((r) => setTimeout(r, 300));
-    const poison = await curl(["--local-port", String(on(0)), "-H", "x-req-id: poison", "-H", "x-poison: yes", `https://127.0.0.1:${port}/`]);
+    const poison = await curlFrom(() => on(0), ["-H", "x-req-id: poison", "-H", "x-poison: yes", `https://127.0.0.1:${port}/`]);
     assert.notEqual(poison.code, 0, "the poison request fails");
     assert.equal(daemon.counters.poisonAborts, 1);
     assert.equal(daemon.counters.shardRestarts, 3, "shard 0, then the survivor it was moved to, then the first to come back");
@@ -262,7 +262,7 @@ test("every shard down: connections wait with their bytes and go on when one is 
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
     const size = 2 << 20;
-    const mid = gated(port, on(0), "wait-mid", gate, null, size);
+    const mid = fromSourcePort(() => on(0), (from) => gated(port, from, "wait-mid", gate, null, size));
     await new Promise((r) => setTimeout(r, 500));
     const died = new Promise((r) => daemon.once("shard-died", r));
     assert.ok(daemon.killShard(0, "terminate"));
