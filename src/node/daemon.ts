@@ -207,6 +207,8 @@ interface Slot {
   deaths: number;
   /** The connection the worker is handling (0: none), in shared memory: still readable once the worker is dead. */
   busy: Float64Array;
+  /** killShard() asked for this incarnation's death: not the fault of the connection it was running. */
+  killed: boolean;
 }
 
 /**
@@ -474,11 +476,12 @@ export class Daemon extends EventEmitter {
     const worker = new Worker(new URL("../shard/shard.js", import.meta.url), { workerData: init });
     const slot: Slot = this.slots[index] ?? {
       index, worker, state: "starting", pending: [], out: [], outTransfer: [],
-      backoff: new Backoff(this.respawnPolicy), respawnTimer: null, respawnAt: 0, deaths: 0, busy,
+      backoff: new Backoff(this.respawnPolicy), respawnTimer: null, respawnAt: 0, deaths: 0, busy, killed: false,
     };
     slot.worker = worker;
     slot.state = "starting";
     slot.busy = busy;
+    slot.killed = false;
     worker.on("message", (m: ToMain) => {
       if (slot.worker !== worker) return; // a dead incarnation
       this.fromShard(slot, m);
@@ -503,10 +506,14 @@ export class Daemon extends EventEmitter {
    * timeouts). The shard is respawned after its backoff delay; once ready,
    * rebalance() brings its buckets back. The connection it was handling when
    * it died (`busy`, shared memory) is blamed: poisonLimit deaths in a row
-   * and it is aborted rather than restored again.
+   * and it is aborted rather than restored again. A death that was asked
+   * for (killShard, armShards) blames nothing: a connection that happens to
+   * be running each time shards are killed from outside is no poison.
    */
   private shardDied(slot: Slot, code: number): void {
     const now = Date.now();
+    // Asked for (killShard, or the death armShards set up): whatever the shard was running did not cause it.
+    const deliberate = slot.killed || this.armed;
     this.counters.shardRestarts++;
     slot.deaths++;
     slot.state = "down";
@@ -520,8 +527,9 @@ export class Daemon extends EventEmitter {
     }
     const delay = slot.backoff.died(now);
     slot.respawnAt = now + delay;
-    const blamed = this.conns.get(slot.busy[0]!);
-    this.log("error", { shard: slot.index, code, respawnInMs: delay, consecutiveDeaths: slot.backoff.consecutive, handling: blamed?.id ?? null },
+    const handling = this.conns.get(slot.busy[0]!);
+    const blamed = deliberate ? undefined : handling;
+    this.log("error", { shard: slot.index, code, deliberate, respawnInMs: delay, consecutiveDeaths: slot.backoff.consecutive, handling: handling?.id ?? null },
       "shard exited; its buckets move to the live shards; respawn after the backoff delay");
     if (blamed && this.buckets.shardOf(blamed.bucket) === slot.index && ++blamed.crashes >= this.poisonLimit) this.poisonAbort(blamed);
     this.moveBuckets(evacuate(this.buckets, slot.index, this.liveShards()));
@@ -1108,6 +1116,7 @@ export class Daemon extends EventEmitter {
     const slot = this.slots[index];
     if (!slot) throw new RangeError(`no shard ${index}`);
     if (slot.state !== "ready") return false;
+    slot.killed = true;
     if (how === "terminate") void slot.worker.terminate();
     else this.postTo(slot, { t: "die", how }, []);
     return true;
