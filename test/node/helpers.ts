@@ -112,6 +112,14 @@ export interface Fetched {
   readonly text: string;
 }
 
+/**
+ * Every child process a test starts is killed after this long (SIGKILL), and
+ * a Node client with no progress for this long is destroyed, so a stuck
+ * client fails its test instead of hanging the run; it is far above what
+ * any request here takes even on a starved machine.
+ */
+export const CHILD_TIMEOUT_MS = 120_000;
+
 /** Node https client (OpenSSL underneath), never resuming. */
 export function nodeFetch(port: number, path: string, opts: { id: string; method?: string; body?: Iterable<Buffer>; tls?: object } = { id: "x" }): Promise<Fetched> {
   return new Promise((resolve, reject) => {
@@ -131,6 +139,8 @@ export function nodeFetch(port: number, path: string, opts: { id: string; method
       res.on("error", reject);
     });
     req.on("error", reject);
+    // Nothing in either direction for this long: fail rather than hang the run.
+    req.setTimeout(CHILD_TIMEOUT_MS, () => req.destroy(new Error(`${opts.id}: no progress in ${CHILD_TIMEOUT_MS} ms`)));
     if (opts.body) {
       const it = opts.body[Symbol.iterator]();
       const pump = () => {
@@ -144,13 +154,6 @@ export function nodeFetch(port: number, path: string, opts: { id: string; method
     } else req.end();
   });
 }
-
-/**
- * Every child process a test starts is killed after this long (SIGKILL), so
- * a stuck client fails its test instead of hanging the run; it is far above
- * what any request here takes even on a starved machine.
- */
-export const CHILD_TIMEOUT_MS = 120_000;
 
 /** curl -k; resolves with exit code (null → -1: killed, e.g. by the timeout), SHA-256 of stdout and stderr. */
 export function curl(args: string[]): Promise<{ code: number; sha: string; length: number; stdout: string; stderr: string }> {

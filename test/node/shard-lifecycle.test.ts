@@ -13,7 +13,7 @@ import assert from "node:assert/strict";
 import { BucketMap, BUCKETS, NO_SHARD } from "../../src/node/buckets.js";
 import type { CheckpointInfo, Daemon } from "../../src/node/daemon.js";
 import { Backoff, checkRespawnPolicy, evacuate, rebalanceStep } from "../../src/node/shard-lifecycle.js";
-import { bodyBlocks, bodySha, clientPortsFor, curlFrom, fromSourcePort, nodeFetch, startBackend, startDaemon } from "./helpers.js";
+import { bodyBlocks, bodySha, CHILD_TIMEOUT_MS, clientPortsFor, curlFrom, fromSourcePort, nodeFetch, startBackend, startDaemon } from "./helpers.js";
 
 test("backoff: 100 ms doubling to the cap, reset after a stable run", () => {
   const b = new Backoff({ initialMs: 100, maxMs: 30_000, stableMs: 10_000 });
@@ -99,6 +99,7 @@ function gated(port: number, localPort: number, id: string, gate: Promise<unknow
       res.on("error", reject);
     });
     req.on("error", reject);
+    req.setTimeout(CHILD_TIMEOUT_MS, () => req.destroy(new Error(`${id}: no progress in ${CHILD_TIMEOUT_MS} ms`)));
     if (upload === null) return void req.end();
     const blocks = bodyBlocks(upload);
     let sent = 0;
