@@ -6,8 +6,8 @@
 //   shard checkpoint (delta) ──replicate(cid, bucket)──> rid ─┐  mirrors ack
 //   "replicated" event (rid) <────────────────────────────────┘
 //        └─> hooks.stored(conn, seq): the shard's relay releases what waited (law 1)
-//   not_owner / too large ──> hooks.refused: the daemon closes the connection (counted)
-//   bucketLost, close() ──> hooks.local: the connection is served on, unreplicated
+//   not_owner / too large, bucketLost, expelled, close()
+//        └─> hooks.local(conn, why): the connection is served on, unreplicated (counted)
 //
 // Kernel-socket transport: a member serves every connection that reaches it;
 // `owns(bucket)` decides only whether it replicates it (§10.1 item 3). A dead
@@ -25,11 +25,15 @@ import { decodeRelayCheckpoint, decodeRelaySnapshot, encodeRelaySnapshot, foldRe
 export interface ClusterLinkHooks {
   /** Checkpoints of `conn` up to `seq` are replicated; `epoch` is the connection's restore count when it was sent. */
   stored(conn: number, seq: number, epoch: number): void;
-  /** The cluster refused a checkpoint: stop serving the connection. */
-  refused(conn: number, reason: Exclude<ReplicateResult, { ok: true }>["reason"]): void;
-  /** Stop replicating the connection; it goes on as on one node. */
-  local(conn: number): void;
+  /**
+   * Stop replicating the connection; it goes on as on one node, and every
+   * checkpoint the shard sent is stored now (the main thread is its store).
+   */
+  local(conn: number, why: DetachReason): void;
 }
+
+/** Why a replicated connection went on unreplicated. */
+export type DetachReason = Exclude<ReplicateResult, { ok: true }>["reason"] | "bucket_lost" | "expelled" | "closing";
 
 export interface ClusterLinkCounters {
   /** Connections accepted in a bucket this member owned: replicated. */
@@ -37,10 +41,10 @@ export interface ClusterLinkCounters {
   /** Accepted in a bucket another member owns (or none does): served unreplicated. */
   unreplicatedConnections: number;
   checkpointsReplicated: number;
-  /** Refused by the cluster, by reason; the connection was closed. */
+  /** Checkpoints refused by the cluster, by reason; the connection went on unreplicated (also in `detached`). */
   notOwner: number;
   checkpointTooLarge: number;
-  /** Replicated connections switched to unreplicated (their bucket was lost, or the channel closed). */
+  /** Replicated connections switched to unreplicated (a refusal, their bucket lost, expelled, or the channel closed). */
   detached: number;
   mapsAdopted: number;
   bucketsAcquired: number;
@@ -131,7 +135,10 @@ export class ClusterLink {
     return this.conns.has(conn);
   }
 
-  /** A relay checkpoint (delta encoding) of a replicated connection. False: refused (hooks.refused was called). */
+  /**
+   * A relay checkpoint (delta encoding) of a replicated connection. False:
+   * refused; the connection went on unreplicated (hooks.local was called).
+   */
   checkpoint(conn: number, epoch: number, seq: number, bytes: Uint8Array): boolean {
     const bucket = this.conns.get(conn);
     if (bucket === undefined) return true;
@@ -143,8 +150,11 @@ export class ClusterLink {
     }
     if (r.reason === "checkpoint_too_large") this.counters.checkpointTooLarge++;
     else this.counters.notOwner++;
-    this.conns.delete(conn);
-    this.hooks?.refused(conn, r.reason);
+    // Kernel sockets (§10.1 item 3): no other member can take the connection over, so a lease that
+    // lapsed for a moment (a starved event loop, docs §5.3) or an oversized checkpoint costs only its
+    // replication, as a lost bucket does. The mirrors forget what they hold of it.
+    this.running.channel.closeConnection(this.cid(conn));
+    this.detach(conn, r.reason);
     return false;
   }
 
@@ -171,7 +181,7 @@ export class ClusterLink {
           break;
         case "bucketLost":
           this.counters.bucketsLost++;
-          for (const [conn, bucket] of this.conns) if (bucket === e.bucket) this.detach(conn);
+          for (const [conn, bucket] of this.conns) if (bucket === e.bucket) this.detach(conn, "bucket_lost");
           break;
         case "mapAdopted":
           this.counters.mapsAdopted++;
@@ -180,7 +190,7 @@ export class ClusterLink {
         case "expelled":
           // docs §5.5: the member dropped its tables and rejoins; our connections' state is nowhere else now.
           this.counters.expelled++;
-          for (const conn of [...this.conns.keys()]) this.detach(conn);
+          for (const conn of [...this.conns.keys()]) this.detach(conn, "expelled");
           break;
         default:
           exhaustive(e);
@@ -188,10 +198,10 @@ export class ClusterLink {
     }
   }
 
-  private detach(conn: number): void {
+  private detach(conn: number, why: DetachReason): void {
     this.conns.delete(conn);
     this.counters.detached++;
-    this.hooks?.local(conn);
+    this.hooks?.local(conn, why);
   }
 
   /**
@@ -201,7 +211,7 @@ export class ClusterLink {
    */
   async close(opts?: { leave?: boolean }): Promise<void> {
     if (this.closed) return;
-    for (const conn of [...this.conns.keys()]) this.detach(conn);
+    for (const conn of [...this.conns.keys()]) this.detach(conn, "closing");
     this.closed = true;
     this.pending.clear();
     await this.running.close(opts);

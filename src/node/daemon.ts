@@ -397,15 +397,13 @@ export class Daemon extends EventEmitter {
         // A restore since (epoch moved): the new relay started from the stored snapshot and asks anew.
         if (c && c.epoch === epoch) this.send(c, { t: "stored", conn, seq });
       },
-      refused: (conn, reason) => {
+      local: (conn, why) => {
         const c = this.conns.get(conn);
         if (!c) return;
-        this.log("warn", { conn, bucket: c.bucket, reason }, "cluster refused the connection's checkpoint; closing it");
-        this.close(c);
-      },
-      local: (conn) => {
-        const c = this.conns.get(conn);
-        if (c) this.send(c, { t: "local", conn });
+        // The shard's relay releases every checkpoint it waits on ("stored" up to its last): this
+        // thread already folded them, and it is an unreplicated connection's store, as on one node.
+        this.log("debug", { conn, bucket: c.bucket, why }, "connection goes on unreplicated");
+        this.send(c, { t: "local", conn });
       },
     });
   }

@@ -4,14 +4,15 @@
 // relay's folded snapshot (the handshake's last phase) and forget it when the
 // connection closes — the others are served unreplicated and never reach a
 // mirror; `stop` detaches and says LEAVE, so the survivors reassign without
-// waiting to declare it dead.
+// waiting to declare it dead. A connection whose checkpoint the cluster
+// refuses mid-download (a lease lapsed) goes on unreplicated to the last byte.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { decodeRelaySnapshot } from "../../src/relay/checkpoint.js";
+import { decodeRelayCheckpoint, decodeRelaySnapshot } from "../../src/relay/checkpoint.js";
 import { CLUSTER_ID, freePorts, LocalCluster, waitFor } from "../cluster/channel-helpers.js";
 import { KEY } from "../cluster/sim.js";
 import { handshakeOnce } from "./cluster-helpers.js";
-import { startDaemon } from "./helpers.js";
+import { bodySha, nodeFetch, startBackend, startDaemon } from "./helpers.js";
 import { ClusterLink } from "../../src/node/cluster-link.js";
 import { startDemoBackend } from "../../src/node/demo-backend.js";
 
@@ -81,6 +82,50 @@ test("clustered daemon: owned buckets replicated to both mirrors (folded relay s
     await daemon.stop();
     await waitFor(() => mirrors.converged().ok && mirrors.get(2).run.node.map.members.every((m) => m.id !== 1), 2000);
     console.log(`# after LEAVE the survivors owned every bucket in ${(performance.now() - t0).toFixed(0)} ms`);
+  } finally {
+    await daemon.stop();
+    await mirrors.close();
+    await backend.close();
+  }
+});
+
+test("clustered daemon: a checkpoint refused mid-download (not_owner) leaves the connection unreplicated, not closed; the download completes byte-exact", async () => {
+  const ports = await freePorts(3);
+  const peers = [1, 2, 3].map((id, i) => ({ id, host: "127.0.0.1", port: ports[i]! }));
+  const mirrors = new LocalCluster(peers);
+  const timers = { keepaliveMs: 100, deadAfterMs: 400 };
+  await mirrors.startMember(2, { core: timers });
+  await mirrors.startMember(3, { core: timers });
+  const backend = await startBackend();
+  const link = await ClusterLink.start({ nodeId: 1, clusterId: CLUSTER_ID, key: KEY, peers, port: ports[0]!, core: timers }, () => {});
+  // A lease that lapses for a moment (docs §5.3), made deterministic: the channel refuses, once per
+  // connection, the first checkpoint after the client has part of the body (the rest still to come).
+  const size = 1_500_000;
+  const channel = link.running.channel;
+  const replicate = channel.replicate.bind(channel);
+  const refused = new Set<number>();
+  channel.replicate = (cid, bucket, bytes) => {
+    const sent = decodeRelayCheckpoint(bytes).fields.backendConsumed;
+    if (refused.has(cid) || sent === 0 || sent > size / 2) return replicate(cid, bucket, bytes);
+    refused.add(cid);
+    return { ok: false, reason: "not_owner" };
+  };
+  const { daemon, port } = await startDaemon(backend.port, { shards: 1, cluster: link });
+  try {
+    await waitFor(() => daemon.clusterStatus()!.members.length === 3 && daemon.clusterStatus()!.handoffs === 0, 5000);
+    for (let i = 0; i < 40 && daemon.clusterStatus()!.link.notOwner < 2; i++) {
+      const r = await nodeFetch(port, `/bytes/${size}`, { id: `d${i}` });
+      assert.equal(r.status, 200);
+      assert.equal(r.length, size, `d${i}: ${JSON.stringify(daemon.clusterStatus()!.link)}`);
+      assert.equal(r.sha, bodySha(size), `d${i}`);
+    }
+    const l = daemon.clusterStatus()!.link;
+    assert.ok(l.notOwner >= 2 && l.notOwner === refused.size, `refusals happened mid-download: ${JSON.stringify(l)}`);
+    assert.ok(l.detached >= l.notOwner, "each refused connection went on unreplicated (detached)");
+    assert.ok([...backend.seen.values()].every((n) => n === 1), "each request reached the backend once");
+    assert.equal(daemon.status().counters.shardRestarts, 0);
+    // The refused connections' mirrored state was dropped (CONNECTION_CLOSED on the refusal).
+    await waitFor(() => [2, 3].every((id) => mirrors.get(id).run.node.replication.mirror.size === 0), 2000);
   } finally {
     await daemon.stop();
     await mirrors.close();

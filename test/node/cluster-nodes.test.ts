@@ -115,18 +115,14 @@ test("3 sslacc nodes: formed, a forged datagram counted, a session made on node 
     await waitFor(async () => (await views(f, [2, 3])).every((c) => c.sessions >= 1), 2000);
     for (const other of [2, 3]) {
       const node = f.nodes[other - 1]!;
-      // A member starved past its lease slack (docs §5.3) closes an in-flight replicated connection on
-      // not_owner; such a try is retried once, and only when the member counted it.
-      for (let attempt = 1; ; attempt++) {
-        const b0 = await node.status();
-        const again = await sClientSession(node.tlsPort, ["-sess_in", sessFile]);
-        const b1 = await node.status();
-        if (again.kind !== "Reused" && attempt === 1 && b1.cluster!.link.notOwner > b0.cluster!.link.notOwner) continue;
-        assert.equal(again.kind, "Reused", `node ${other}: ${again.out}`);
-        assert.equal(b1.counters.rsaRequests, b0.counters.rsaRequests, `node ${other}: no RSA operation for the resumption`);
-        assert.equal(b1.counters.resumed, b0.counters.resumed + 1);
-        break;
-      }
+      // No retry: a member starved past its lease slack (docs §5.3) refuses a checkpoint on not_owner,
+      // and the connection goes on unreplicated (docs §10.1 item 5) instead of closing.
+      const b0 = await node.status();
+      const again = await sClientSession(node.tlsPort, ["-sess_in", sessFile]);
+      const b1 = await node.status();
+      assert.equal(again.kind, "Reused", `node ${other}: ${again.out}`);
+      assert.equal(b1.counters.rsaRequests, b0.counters.rsaRequests, `node ${other}: no RSA operation for the resumption`);
+      assert.equal(b1.counters.resumed, b0.counters.resumed + 1);
     }
 
     // Handshake load on all three, then member 3 dies.
@@ -149,13 +145,12 @@ test("3 sslacc nodes: formed, a forged datagram counted, a session made on node 
     const after = summary(results, killedAt, [1, 2]);
     const sts = await views(f, [1, 2]);
     const refused = sts.reduce((s, c) => s + c.link.notOwner + c.link.checkpointTooLarge, 0);
-    console.log(`# member 3 SIGKILLed: reassigned in ${took.toFixed(0)} ms (node 1's status); handshakes before the kill ${results.filter((r) => r.startedAt < killedAt).length} (replicated per node ${replicatedBefore.join("/")}), after on survivors ${after.total}, failed ${after.failed.length}, closed on not_owner ${refused}`);
+    console.log(`# member 3 SIGKILLed: reassigned in ${took.toFixed(0)} ms (node 1's status); handshakes before the kill ${results.filter((r) => r.startedAt < killedAt).length} (replicated per node ${replicatedBefore.join("/")}), after on survivors ${after.total}, failed ${after.failed.length}, went on unreplicated after a refusal ${refused}`);
     assert.ok(replicatedBefore.every((n) => n > 0), "each member replicated the connections of its own buckets");
     assert.ok(after.total >= 10, `some load after the kill (${after.total})`);
-    // The master lives, so leases hold and nothing should fail; but a member whose event loop stalls
-    // past the lease slack (docs §5.3: a starved 2-core machine) stops owning for a moment, and the
-    // daemon then closes an in-flight replicated handshake on not_owner: counted, never silent.
-    assert.ok(after.failed.length <= refused, `every failure is a counted not_owner close (${after.failed.length} failed, ${refused} counted)`);
+    // A member whose event loop stalls past the lease slack (docs §5.3: a starved 2-core machine)
+    // stops owning for a moment; its in-flight replicated handshakes go on unreplicated, none fails.
+    assert.deepEqual(after.failed.map((r) => r.error), [], "no handshake on a survivor fails");
     assert.ok(converged(await views(f, [1, 2]), [3]), "the survivors agree on a map of two");
   } finally {
     await f.close();
@@ -185,12 +180,12 @@ test("5 sslacc nodes: SIGKILL of the master under handshake load: new connection
     const sts = await views(f, survivors);
     const refused = sts.reduce((s, c) => s + c.link.notOwner, 0);
     // Connections in flight while no lease was valid (between the old master's lease running out and
-    // the new map) are closed on not_owner, counted; connections started after it do not see it.
+    // the new map) are refused on not_owner and go on unreplicated (counted): none fails.
     const late = results.filter((r) => r.startedAt > killedAt + took && survivors.includes(r.node));
-    console.log(`# master SIGKILLed: reassigned in ${took.toFixed(0)} ms (node 2's status), new master ${sts[0]!.master}; handshakes after on survivors ${after.total}, failed ${after.failed.length} (${[...new Set(after.failed.map((r) => r.error))].join(", ") || "-"}), closed on not_owner ${refused}`);
+    console.log(`# master SIGKILLed: reassigned in ${took.toFixed(0)} ms (node 2's status), new master ${sts[0]!.master}; handshakes after on survivors ${after.total}, failed ${after.failed.length} (${[...new Set(after.failed.map((r) => r.error))].join(", ") || "-"}), went on unreplicated after not_owner ${refused}`);
     assert.equal(sts[0]!.master, 2);
     assert.ok(after.total >= 10, `some load after the kill (${after.total})`);
-    assert.ok(after.failed.length <= refused, `every failure is a counted not_owner close (${after.failed.length} failed, ${refused} counted)`);
+    assert.deepEqual(after.failed.map((r) => r.error), [], "no handshake on a survivor fails");
     assert.ok(late.filter((r) => r.ok).length >= 10, "handshakes started after the reassignment succeed");
     assert.ok(converged(await views(f, survivors), [1]));
   } finally {
