@@ -113,14 +113,15 @@ test("clustered daemon: a checkpoint refused mid-download (not_owner) leaves the
   const { daemon, port } = await startDaemon(backend.port, { shards: 1, cluster: link });
   try {
     await waitFor(() => daemon.clusterStatus()!.members.length === 3 && daemon.clusterStatus()!.handoffs === 0, 5000);
-    for (let i = 0; i < 40 && daemon.clusterStatus()!.link.notOwner < 2; i++) {
+    for (let i = 0; i < 40 && refused.size < 2; i++) {
       const r = await nodeFetch(port, `/bytes/${size}`, { id: `d${i}` });
       assert.equal(r.status, 200);
       assert.equal(r.length, size, `d${i}: ${JSON.stringify(daemon.clusterStatus()!.link)}`);
       assert.equal(r.sha, bodySha(size), `d${i}`);
     }
     const l = daemon.clusterStatus()!.link;
-    assert.ok(l.notOwner >= 2 && l.notOwner === refused.size, `refusals happened mid-download: ${JSON.stringify(l)}`);
+    // notOwner may count more: a real lease lapse on this loaded machine is refused the same way.
+    assert.ok(refused.size >= 2 && l.notOwner >= refused.size, `refusals happened mid-download: ${JSON.stringify(l)}`);
     assert.ok(l.detached >= l.notOwner, "each refused connection went on unreplicated (detached)");
     assert.ok([...backend.seen.values()].every((n) => n === 1), "each request reached the backend once");
     assert.equal(daemon.status().counters.shardRestarts, 0);
