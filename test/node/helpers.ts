@@ -101,7 +101,11 @@ export async function startDaemon(backendPort: number, extra: Partial<DaemonOpti
     listen: { address: "127.0.0.1", port: 0 }, backend: { address: "127.0.0.1", port: backendPort },
     certificates: [{ certPem: id.cert.certPem, keyPem: id.cert.keyPem }], shards: 2, rsaWorkers: 1, rsaProvider: "native", ...extra,
   });
-  const addr = await daemon.start();
+  // A failed start (a shard that cannot load) leaves workers and respawn timers that would keep the test process alive.
+  const addr = await daemon.start().catch(async (e: unknown) => {
+    await daemon.stop();
+    throw e;
+  });
   return { daemon, port: addr.port };
 }
 
