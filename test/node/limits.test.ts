@@ -207,7 +207,8 @@ test("backpressure: a backend reading at 1 MiB/s pauses the client; a client rea
     assert.ok(peak.up <= MAX + 64 * 1024 + 18 * 1024, `held ${peak.up} bytes`);
     assert.ok(daemon.counters.clientPauses > 0);
     // Everything in this process (client, daemon, shards' transfers) after GC.
-    assert.ok(grown < 16 * 2 ** 20, `heap + buffers grew ${grown} bytes`);
+    // Measured +0.3 to +0.5 MiB (load average 10-14); a daemon that buffered what the client sent would hold several MiB.
+    assert.ok(grown < 4 * 2 ** 20, `heap + buffers grew ${grown} bytes`);
     t.destroy();
   } finally {
     await daemon.stop();
