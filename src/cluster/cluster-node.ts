@@ -99,6 +99,8 @@ export class ClusterNode {
   private readonly policy: ReplicationPolicy;
   private epochValue: number;
   private mapValue: BucketMap = EMPTY_MAP;
+  /** bucketsUnderMap's cache: valid while `map` is `mapValue`. */
+  private underMap: { readonly map: BucketMap; readonly buckets: ReadonlySet<number> } | null = null;
   private wasMember = false;
   private readonly streams = new Map<number, PeerStreams>();
   private nextKeepalive = 0;
@@ -249,17 +251,32 @@ export class ClusterNode {
 
   /** Whether this member may act for `bucket` now (docs §5.3, §6.3): listed, owner, not moving, map current, lease valid. */
   owns(bucket: number, now: number): boolean {
-    return this.ownedBuckets(now).has(bucket);
+    return this.mayAct(now) && this.bucketsUnderMap().has(bucket);
   }
 
   /** Every bucket this member acts for now. */
   ownedBuckets(now: number): Set<number> {
-    const out = new Set<number>();
-    if (this.left || !isMember(this.mapValue, this.nodeId, this.epochValue) || this.mapStale(now)) return out;
-    const master = this.master(now);
-    if (!(this.membership.ownershipLeaseUntil(master) > now)) return out;
-    for (let b = 0; b < BUCKETS; b++) if (ownsUnder(this.mapValue, this.nodeId, b)) out.add(b);
-    return out;
+    return this.mayAct(now) ? new Set(this.bucketsUnderMap()) : new Set();
+  }
+
+  /** Listed in a current map under our epoch, and holding the master's lease (docs §5.3). */
+  private mayAct(now: number): boolean {
+    if (this.left || !isMember(this.mapValue, this.nodeId, this.epochValue) || this.mapStale(now)) return false;
+    return this.membership.ownershipLeaseUntil(this.master(now)) > now;
+  }
+
+  /**
+   * The buckets the current map gives us and does not move, computed once
+   * per map: a map is never changed, only replaced (`plan` copies), and
+   * `owns` runs for every accept and checkpoint.
+   */
+  private bucketsUnderMap(): ReadonlySet<number> {
+    if (this.underMap?.map !== this.mapValue) {
+      const buckets = new Set<number>();
+      for (let b = 0; b < BUCKETS; b++) if (ownsUnder(this.mapValue, this.nodeId, b)) buckets.add(b);
+      this.underMap = { map: this.mapValue, buckets };
+    }
+    return this.underMap.buckets;
   }
 
   // --- inputs from the relay -----------------------------------------------------

@@ -41,6 +41,8 @@ export interface ClusterLinkCounters {
   /** Accepted in a bucket another member owns (or none does): served unreplicated. */
   unreplicatedConnections: number;
   checkpointsReplicated: number;
+  /** "stored" releases handed to the daemon: one per connection per turn, however many acknowledgements. */
+  storedReleases: number;
   /** Checkpoints refused by the cluster, by reason; the connection went on unreplicated (also in `detached`). */
   notOwner: number;
   checkpointTooLarge: number;
@@ -67,7 +69,7 @@ interface Pending {
 
 export class ClusterLink {
   readonly counters: ClusterLinkCounters = {
-    replicatedConnections: 0, unreplicatedConnections: 0, checkpointsReplicated: 0, notOwner: 0, checkpointTooLarge: 0,
+    replicatedConnections: 0, unreplicatedConnections: 0, checkpointsReplicated: 0, storedReleases: 0, notOwner: 0, checkpointTooLarge: 0,
     detached: 0, mapsAdopted: 0, bucketsAcquired: 0, bucketsLost: 0, expelled: 0,
   };
   /** Replicated connections (daemon ids) → bucket. */
@@ -164,14 +166,21 @@ export class ClusterLink {
     if (!this.closed) this.running.channel.closeConnection(this.cid(conn));
   }
 
+  /**
+   * One turn's events (the channel delivers them at the end of its turn).
+   * Acknowledgements are coalesced: `stored(seq)` releases every checkpoint
+   * up to seq, so each connection gets one, its latest, per turn.
+   */
   private events(events: ClusterEvent[]): void {
+    const acked = new Map<number, Pending>();
     for (const e of events) {
       switch (e.kind) {
         case "replicated": {
           const p = this.pending.get(e.rid);
           if (!p) break;
           this.pending.delete(e.rid);
-          if (this.conns.has(p.conn)) this.hooks?.stored(p.conn, p.seq, p.epoch);
+          const q = acked.get(p.conn);
+          if (!q || p.epoch > q.epoch || (p.epoch === q.epoch && p.seq > q.seq)) acked.set(p.conn, p);
           break;
         }
         case "bucketAcquired":
@@ -195,6 +204,12 @@ export class ClusterLink {
         default:
           exhaustive(e);
       }
+    }
+    // After the loop: a connection detached in this turn got "local", which releases everything.
+    for (const p of acked.values()) {
+      if (!this.conns.has(p.conn)) continue;
+      this.counters.storedReleases++;
+      this.hooks?.stored(p.conn, p.seq, p.epoch);
     }
   }
 
