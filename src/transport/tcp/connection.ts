@@ -61,6 +61,16 @@ export interface TcpConfig {
    * Off: the FIN is ACKed once every byte before it is allowed.
    */
   readonly holdFinAck?: boolean;
+  /**
+   * RFC 3465 §2.2, appropriate byte counting: in slow start an ACK grows the
+   * congestion window by the bytes it newly acknowledges, at most this many
+   * SMSS (L; default 2, the RFC's limit, which covers a delayed-ACK peer). A
+   * sender facing stretch ACKs — a clustered peer ACKs once per replicated
+   * record (§4.6) — grows no faster than one SMSS per ACK with L = 1. Linux
+   * counts every newly acknowledged segment (no limit): the simulator's
+   * ordinary hosts use a large L to behave like it.
+   */
+  readonly slowStartAckLimit?: number;
 }
 
 export const DEFAULT_TCP_CONFIG: Omit<TcpConfig, "fingerMac"> = {
@@ -678,8 +688,8 @@ export class TcpConnection {
     } else {
       this.dupAcks = 0;
       if (this.cwnd < this.ssthresh) {
-        // RFC 5681 §3.1 slow start (eq. 2).
-        this.cwnd += Math.min(newly, mss);
+        // RFC 5681 §3.1 slow start, with RFC 3465 §2.2 byte counting (L SMSS at most).
+        this.cwnd += Math.min(newly, (this.cfg.slowStartAckLimit ?? 2) * mss);
       } else {
         // Congestion avoidance (eq. 3).
         this.cwnd += Math.max(1, Math.floor((mss * mss) / this.cwnd));
