@@ -68,6 +68,9 @@ class CoreMachine implements FrameMachine {
   onTimer(now: number): void {
     this.core.onTimer(now);
   }
+  endOfTurn(now: number): void {
+    this.core.endOfTurn(now);
+  }
   nextTimeout(): number | null {
     return this.core.nextTimeout();
   }
@@ -160,6 +163,8 @@ export class CtcpDaemon {
         backend: { addr: c.backend.addr, port: c.backend.port },
         recovery: c.recovery,
         selectiveSweepMs: 2000,
+        // A burst of segments is one relay step (full TLS records, one record to replicate): docs/ctcp.md "Throughput".
+        batchTurns: true,
       },
       replicator,
     );

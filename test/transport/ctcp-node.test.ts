@@ -148,7 +148,7 @@ test("ARP: only the master answers who-has VIP; becoming master sends a gratuito
 
 test("takeover of mirrored connections: eager restores all at once (one ACK each), selective none until a packet; a corrupt entry is counted", async () => {
   // A real mirrored connection: crash the owner in the middle of the download and keep what the mirrors held.
-  const r = await runSim({ seed: 5, loss: 0, latencyMs: 1, jitterMs: 0, recovery: "eager", conns: [{ upload: 500, download: 60_000, resume: false }], crashAt: 120 });
+  const r = await runSim({ seed: 5, loss: 0, latencyMs: 1, jitterMs: 0, recovery: "eager", conns: [{ upload: 500, download: 60_000, resume: false }], crashAt: { phase: "s2c", nth: 10 } });
   assert.equal(r.conns[0]!.ok, true, r.conns[0]!.why);
   assert.equal(r.mirroredAtTakeover.length, 1);
   const state = r.mirroredAtTakeover[0]!;

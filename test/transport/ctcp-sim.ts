@@ -65,6 +65,14 @@ const SIM_TCP: TcpConfig = {
   fingerMac,
 };
 
+/**
+ * The ordinary hosts (client, backend) behave like Linux peers: slow start
+ * counts every segment an ACK covers (no RFC 3465 limit), so the clustered
+ * node's stretch ACKs (one per replicated record) open their windows as the
+ * real kernel's would.
+ */
+const PEER_TCP: TcpConfig = { ...SIM_TCP, slowStartAckLimit: 1 << 16 };
+
 /** Byte i of a deterministic stream with tag `tag`. */
 export function streamBytes(tag: number, from: number, n: number): Uint8Array {
   const out = new Uint8Array(n);
@@ -113,6 +121,14 @@ export interface SimOptions {
   readonly clusterDelayMs?: number;
   readonly clusterLoss?: number;
   readonly maxTimeMs?: number;
+  /**
+   * The nodes batch a turn's input (CtcpNodeConfig.batchTurns, as the daemon
+   * does): a turn is every input due at one simulated instant, and
+   * endOfTurn follows it. Default true; false: every input is its own step.
+   */
+  readonly batchTurns?: boolean;
+  /** Receive window of the nodes' legs (bytes; default the daemon's). */
+  readonly nodeRcvBuffer?: number;
 }
 
 export type Phase = "connect" | "handshake" | "c2s" | "s2c" | "close";
@@ -130,6 +146,8 @@ export interface SimResult {
   readonly ownerInputs: number;
   /** The owner's input count when the last connection entered each phase (crash points per phase). */
   readonly phaseStarts: Partial<Record<Phase, number>>;
+  /** Simulated time (ms) at which the last connection entered each phase. */
+  readonly phaseTimes: Partial<Record<Phase, number>>;
   readonly crashed: boolean;
   readonly crashPhase: Phase | null;
   readonly restored: { eager: number; "on-packet": number; sweep: number };
@@ -260,6 +278,7 @@ export class Sim {
   private clientKick = 0;
   private phaseV: Phase = "connect";
   private readonly phaseStarts: Partial<Record<Phase, number>> = {};
+  private readonly phaseTimes: Partial<Record<Phase, number>> = {};
 
   private get phase(): Phase {
     return this.phaseV;
@@ -267,6 +286,7 @@ export class Sim {
 
   private set phase(p: Phase) {
     if (p !== this.phaseV && this.counting && this.phaseStarts[p] === undefined) this.phaseStarts[p] = this.ownerInputs;
+    if (p !== this.phaseV && this.counting && this.phaseTimes[p] === undefined) this.phaseTimes[p] = this.now;
     if (p !== this.phaseV) this.phaseInputs = 0;
     this.phaseV = p;
   }
@@ -288,7 +308,12 @@ export class Sim {
   }
 
   private addNode(i: number): void {
-    const cfg = nodeConfig(i, this.opts.recovery, this.tlsConfig, seededRandom(`ctcp-sim/${this.opts.seed}/node${i}`), this.sessions, i === this.master);
+    const base = nodeConfig(i, this.opts.recovery, this.tlsConfig, seededRandom(`ctcp-sim/${this.opts.seed}/node${i}`), this.sessions, i === this.master);
+    const cfg: CtcpNodeConfig = {
+      ...base,
+      batchTurns: this.opts.batchTurns ?? true,
+      tcp: { ...base.tcp, rcvBuffer: this.opts.nodeRcvBuffer ?? base.tcp.rcvBuffer },
+    };
     const node = new CtcpNode(cfg, {
       replicate: (connId, bucket, state, now) => this.mirrors.replicate(i, connId, bucket, state, now),
       closeConnection: (connId) => this.mirrors.closeConnection(connId),
@@ -438,7 +463,7 @@ export class Sim {
           c.tcp.onSegment(seg, now);
           continue;
         }
-        const res = listen(SIM_TCP, tuple, seg, now, { suppressRst: false });
+        const res = listen(PEER_TCP, tuple, seg, now, { suppressRst: false });
         if (res.kind === "syn-ack" || res.kind === "rst") {
           if (res.kind === "rst") this.resetsSeen++;
           this.backendLink.sendTcp(r.src, res.segment, now);
@@ -492,13 +517,14 @@ export class Sim {
     let port: FramePort | null = null;
     const localPort = 20000 + Math.floor(this.rng() * 40000);
     const tuple: FourTuple = { localAddr: CLIENT, localPort, remoteAddr: VIP, remotePort: 443 };
-    const tcp = TcpConnection.connect({ ...SIM_TCP, rcvBuffer: 256 * 1024 }, tuple, Math.floor(this.rng() * 2 ** 32), this.now);
+    const tcp = TcpConnection.connect({ ...PEER_TCP, rcvBuffer: 256 * 1024 }, tuple, Math.floor(this.rng() * 2 ** 32), this.now);
     const bucket = bucketOf({ address: ipv4ToString(CLIENT), port: localPort }, { address: ipv4ToString(VIP), port: 443 });
     if (last) {
       this.ownerIdx = this.bucketOwner[bucket]!;
       this.counting = true;
       this.ownerInputs = 0;
       this.phaseStarts.connect = 0;
+      this.phaseTimes.connect = this.now;
     }
     let tcpClosed: string | null = null;
     let error: string | null = null;
@@ -517,6 +543,8 @@ export class Sim {
         if (tcp.state === "CLOSED") return cb(new Error("client TCP closed"));
         tcp.write(new Uint8Array(chunk), this.now);
         pump();
+        // Node's streams pass the next chunk on a later tick: let the loop turn again.
+        this.clientKick++;
         cb();
       },
       final: (cb) => {
@@ -657,6 +685,13 @@ export class Sim {
           this.flushNode(i);
         }
       }
+      // The end of the nodes' turn: everything due at this instant was delivered.
+      for (let i = 0; i < NODES; i++) {
+        const n = this.nodes[i];
+        if (!n || !(this.opts.batchTurns ?? true)) continue;
+        n.endOfTurn(this.now);
+        this.flushNode(i);
+      }
       if ((this.backendLink.nextTimeout() ?? Infinity) <= this.now) this.backendLink.onTimer(this.now);
       for (const c of this.backendConns.values()) if ((c.tcp.nextTimeout() ?? Infinity) <= this.now) c.tcp.onTimer(this.now);
       this.flushBackend(this.now);
@@ -674,7 +709,7 @@ export class Sim {
     }
     for (const n of this.nodes) if (n) this.collectStats(n);
     return {
-      conns, ownerInputs: this.ownerInputs, phaseStarts: this.phaseStarts, crashed: this.crashed, crashPhase: this.crashPhase, restored: this.restored, tooLarge: this.tooLarge,
+      conns, ownerInputs: this.ownerInputs, phaseStarts: this.phaseStarts, phaseTimes: this.phaseTimes, crashed: this.crashed, crashPhase: this.crashPhase, restored: this.restored, tooLarge: this.tooLarge,
       takeoverCpuMs: this.takeoverCpuMs, partialAcks: this.partialAcks, mirroredAtTakeover: this.mirroredAtTakeover, recoveryMs: this.recoveryMs, backendConnections: this.backendConns.size, resetsSeen: this.resetsSeen, timeMs: this.now,
     };
   }

@@ -54,6 +54,7 @@ export interface CtcpStatus {
   readonly cluster: { readonly owned: number; readonly members: readonly { readonly id: number; readonly alive: boolean }[] } | null;
 }
 
+/** `n` nodes; with n = 1 the node runs alone (no --peers), the baseline for throughput. */
 export async function startCtcpCluster(n: number, opts: { recovery?: "eager" | "selective"; keepalive?: string; deadAfter?: string; spareTaps?: number } = {}): Promise<CtcpCluster> {
   const wire = wireUp(n + (opts.spareTaps ?? 0));
   const dir = mkdtempSync(join(tmpdir(), "sslacc-ctcp-"));
@@ -80,8 +81,11 @@ export async function startCtcpCluster(n: number, opts: { recovery?: "eager" | "
         CLI, "start", "--transport", "ctcp", "--vip", wire.vip, "--wire", wire.taps[i]!,
         "--wire-node-port", String(await freeUdpPort("127.0.0.1")), "--wire-relay-port", String(await freeUdpPort("127.0.0.1")),
         "--recovery", opts.recovery ?? "eager", "--backend", `${wire.backendIp}:8080`,
-        "--peers", peers, "--node-id", String(i + 1), "--cluster-key", join(dir, "cluster.key"),
-        "--cluster-keepalive", opts.keepalive ?? "100ms", "--cluster-dead-after", opts.deadAfter ?? "400ms",
+        // One node runs alone (no cluster: it owns every bucket and its records are stored at once).
+        ...(n === 1 ? [] : [
+          "--peers", peers, "--node-id", String(i + 1), "--cluster-key", join(dir, "cluster.key"),
+          "--cluster-keepalive", opts.keepalive ?? "100ms", "--cluster-dead-after", opts.deadAfter ?? "400ms",
+        ]),
         "--cert", join(dir, "cert.pem"), "--key", join(dir, "key.pem"), "--admin", `127.0.0.1:${admin}`, "--rsa-workers", "1",
         "--log-level", process.env["SSLACC_LOG_LEVEL"] ?? "warn",
       ];
@@ -129,10 +133,12 @@ export async function startCtcpCluster(n: number, opts: { recovery?: "eager" | "
       for (;;) {
         const live = nodes.map((p, i) => (p.child && p.child.exitCode === null && p.child.signalCode === null ? i : -1)).filter((i) => i >= 0);
         const ss = await Promise.all(live.map((i) => status(i)));
+        const alone = n === 1 && ss.length === 1 && ss[0]?.cluster === null && ss[0].master;
         const ok =
-          ss.every((s) => s?.cluster && s.cluster.members.filter((m) => m.alive).length >= live.length) &&
-          ss.reduce((a, s) => a + (s?.cluster?.owned ?? 0), 0) === 1024 &&
-          ss.filter((s) => s?.master).length === 1;
+          alone ||
+          (ss.every((s) => s?.cluster && s.cluster.members.filter((m) => m.alive).length >= live.length) &&
+            ss.reduce((a, s) => a + (s?.cluster?.owned ?? 0), 0) === 1024 &&
+            ss.filter((s) => s?.master).length === 1);
         if (ok) return;
         if (Date.now() > end) throw new Error(`cluster did not settle: ${JSON.stringify(ss.map((s) => s && { master: s.master, owned: s.cluster?.owned, members: s.cluster?.members }))}`);
         await sleep(100);

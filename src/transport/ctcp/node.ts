@@ -13,6 +13,7 @@
 //        bucketLost(bucket)                      stop acting for the bucket (ClusterNode event "bucketLost")
 //        setBuckets(buckets) / setMaster(on)     the map; the master answers ARP for the VIP and announces it
 //        rsaDone(connId, id, premaster, now)     answer to an "rsa" event (the RSA pool)
+//        endOfTurn(now)                          with `batchTurns`: the shell's turn ended (the input of the turn goes to the relays)
 //   out  drain() → { frames, events }            frames for the wire; rsa / handshake-complete / closed / restored / done
 //        nextTimeout() → ms | null
 //        replicator.replicate(connId, bucket, bytes, now) → { ok, rid }   = ClusterNode.replicate (docs/cluster-protocol.md §10.1)
@@ -65,6 +66,13 @@ export interface CtcpNodeConfig {
   readonly selectiveSweepMs: number;
   /** Floor of the §5.5 partial-ACK timers. */
   readonly minPartialMs?: number;
+  /**
+   * The shell calls endOfTurn(now) after a burst of inputs (e.g. every UDP
+   * datagram one event-loop turn delivered): each connection's input of the
+   * turn reaches its relay as one step — full TLS records, one record to
+   * replicate — instead of one step per segment. Off: every input is a turn.
+   */
+  readonly batchTurns?: boolean;
 }
 
 /** Shaped as ClusterNode.replicate's result (src/cluster/cluster-node.ts). */
@@ -152,6 +160,7 @@ export class CtcpNode {
       // A FIN is acknowledged only once a record holds it (relayed.ts).
       tcp: { ...cfg.tcp, holdFinAck: true }, tls: cfg.tls, engine: cfg.engine, relay: cfg.relay ?? {}, vip: cfg.link.ip, backend: cfg.backend,
       minPartialMs: cfg.minPartialMs ?? 1,
+      batchTurns: cfg.batchTurns ?? false,
       send: (dst, seg, now) => this.link.sendTcp(dst, seg, now),
       replicate: (conn, record, now) => {
         const r = this.replicator.replicate(conn.connId, conn.bucket, encodeCtcpRecord(record), now);
@@ -261,6 +270,12 @@ export class CtcpNode {
     const c = this.conns.get(connId);
     if (!c) return;
     this.guard(c, () => c.rsaDone(id, premaster, now));
+    this.collect(now);
+  }
+
+  /** End of the shell's turn (batchTurns): hand each connection's input of the turn to its relay. */
+  endOfTurn(now: number): void {
+    for (const c of [...this.conns.values()]) if (c.turnPending) this.guard(c, () => c.flushTurn(now));
     this.collect(now);
   }
 

@@ -58,6 +58,12 @@ export interface ConnEnv {
   readonly backend: { readonly addr: number; readonly port: number };
   /** Floor for the §5.5 timers, ms. */
   readonly minPartialMs: number;
+  /**
+   * Hand the relay a leg's input once per turn (flushTurn) instead of once
+   * per segment: the bytes of a burst become one relay step — a few full
+   * TLS records and one record to replicate instead of one per segment.
+   */
+  readonly batchTurns: boolean;
   send(dst: number, seg: TcpSegment, now: number): void;
   /** Replicate one record; null when the channel refused it (not our bucket now, too large): try again later. */
   replicate(conn: RelayedConnection, record: CtcpRecord, now: number): number | null;
@@ -107,6 +113,11 @@ class Leg {
   partialAcked = false;
   /** The last TCP checkpoint built (a closing leg has no new one, §4.10). */
   private lastCp: TcpCheckpoint | null = null;
+  /** Input of this turn not yet handed to the relay (batchTurns), from offset `pendingFrom`. */
+  pending: Uint8Array[] = [];
+  pendingFrom = 0;
+  /** The peer's acknowledgement of this turn not yet handed to the relay (batchTurns). */
+  pendingAcked: number | null = null;
 
   constructor(readonly tcp: TcpConnection, rcvBase: number, sndBase: number, received: number, sent: number) {
     this.rcvBase = rcvBase >>> 0;
@@ -349,6 +360,19 @@ export class RelayedConnection {
     this.run(now);
   }
 
+  /** End of the shell's turn (batchTurns): the turn's input of both legs goes to the relay, one step each. */
+  flushTurn(now: number): void {
+    this.feedRelay(this.client);
+    if (this.backend) this.feedRelay(this.backend);
+    this.run(now);
+  }
+
+  /** Whether input waits for flushTurn. */
+  get turnPending(): boolean {
+    const has = (l: Leg | null) => l !== null && (l.pending.length > 0 || l.pendingAcked !== null);
+    return has(this.client) || has(this.backend);
+  }
+
   rsaDone(id: number, premaster: Uint8Array, now: number): void {
     this.relay.rsaDone(id, premaster);
     this.run(now);
@@ -412,17 +436,19 @@ export class RelayedConnection {
       case "data": {
         const off = leg.onData(e.seq, e.bytes, now);
         if (this.relayClosed) return;
-        if (side === "client") this.relay.clientData(e.bytes, off);
-        else this.relay.backendData(e.bytes, off);
+        if (leg.pending.length === 0) leg.pendingFrom = off;
+        leg.pending.push(e.bytes);
+        if (!this.env.batchTurns) this.feedRelay(leg);
         return;
       }
       case "acked": {
-        const off = leg.sndOffset(e.sndUna);
-        if (side === "client") this.relay.clientAcked(off);
-        else this.relay.backendAcked(off);
+        leg.pendingAcked = Math.max(leg.pendingAcked ?? 0, leg.sndOffset(e.sndUna));
+        if (!this.env.batchTurns) this.feedRelay(leg);
         return;
       }
       case "peer-fin":
+        // The relay hears of the end after every byte before it.
+        this.feedRelay(leg);
         leg.finAt = leg.received;
         if (this.relayClosed) return;
         // Every byte before the FIN committed already: no relay checkpoint
@@ -435,6 +461,7 @@ export class RelayedConnection {
         else this.relay.backendEnded(leg.received);
         return;
       case "closed":
+        this.feedRelay(leg);
         if (e.reason === "normal" || this.relayClosed) return;
         if (side === "backend") this.relay.backendFailedEvent(`backend TCP ${e.reason}`);
         else {
@@ -445,6 +472,25 @@ export class RelayedConnection {
         return;
       default:
         exhaustive(e);
+    }
+  }
+
+  /** The leg's input and acknowledgement since the last call, to the relay in one step each. */
+  private feedRelay(leg: Leg): void {
+    const side = leg === this.client ? "client" : "backend";
+    if (leg.pending.length > 0) {
+      const bytes = leg.pending.length === 1 ? leg.pending[0]! : concat(leg.pending);
+      leg.pending = [];
+      if (!this.relayClosed) {
+        if (side === "client") this.relay.clientData(bytes, leg.pendingFrom);
+        else this.relay.backendData(bytes, leg.pendingFrom);
+      }
+    }
+    const acked = leg.pendingAcked;
+    if (acked !== null) {
+      leg.pendingAcked = null;
+      if (side === "client") this.relay.clientAcked(acked);
+      else this.relay.backendAcked(acked);
     }
   }
 
@@ -614,6 +660,18 @@ function restoreLeg(env: ConnEnv, cp: TcpCheckpoint, kept: Kept, consumed: numbe
     leg.finCommitted = true;
   }
   return leg;
+}
+
+function concat(parts: readonly Uint8Array[]): Uint8Array {
+  let n = 0;
+  for (const p of parts) n += p.length;
+  const out = new Uint8Array(n);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }
 
 function exhaustive(x: never): never {

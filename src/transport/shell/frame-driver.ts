@@ -8,7 +8,9 @@
 //
 // Output leaves at the end of each input (a frame, the timer, a run): the
 // cores batch nothing that a later input could add to, and the kernel client
-// on the other side measures our latency.
+// on the other side measures our latency. A machine with `endOfTurn` is also
+// told when the event-loop turn that brought inputs ends (setImmediate: after
+// every datagram that poll delivered), so it can treat a burst as one step.
 import { performance } from "node:perf_hooks";
 import type { FramePort, FrameSink } from "../wire/frame-wire.js";
 
@@ -20,6 +22,8 @@ export interface FrameMachine {
   nextTimeout(): number | null;
   /** Frames produced since the last call, in order. */
   takeFrames(): Uint8Array[];
+  /** The event-loop turn that brought the last inputs ended. */
+  endOfTurn?(now: number): void;
 }
 
 export type Clock = () => number;
@@ -29,6 +33,7 @@ export class FrameDriver implements FrameSink {
   private timer: NodeJS.Timeout | null = null;
   private timerAt = Infinity;
   private closed = false;
+  private turnScheduled = false;
 
   constructor(
     private readonly machine: FrameMachine,
@@ -63,6 +68,18 @@ export class FrameDriver implements FrameSink {
 
   private flush(): void {
     if (this.closed) return;
+    if (this.port !== null) for (const f of this.machine.takeFrames()) this.port.sendFrame(f);
+    this.arm();
+    if (this.machine.endOfTurn && !this.turnScheduled) {
+      this.turnScheduled = true;
+      setImmediate(() => this.endTurn());
+    }
+  }
+
+  private endTurn(): void {
+    this.turnScheduled = false;
+    if (this.closed) return;
+    this.machine.endOfTurn!(this.clock());
     if (this.port !== null) for (const f of this.machine.takeFrames()) this.port.sendFrame(f);
     this.arm();
   }
