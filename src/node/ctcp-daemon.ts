@@ -25,7 +25,7 @@ import { BUCKETS } from "./buckets.js";
 import { prepareCertificates, tlsConfigOf, type CertificateSource } from "./certificates.js";
 import type { CtcpStartConfig } from "./ctcp-config.js";
 import type { Logger } from "pino";
-import { CtcpNode, type CtcpEvent, type Replicator } from "../transport/ctcp/node.js";
+import { CTCP_LEG_WINDOW, CtcpNode, type CtcpEvent, type Replicator } from "../transport/ctcp/node.js";
 import { foldCtcp } from "../transport/ctcp/record.js";
 import { DEFAULT_LINK_CONFIG } from "../transport/ether/link.js";
 import { DEFAULT_TCP_CONFIG } from "../transport/tcp/connection.js";
@@ -151,7 +151,7 @@ export class CtcpDaemon {
       {
         nodeId: o.cluster?.nodeId ?? 1,
         link: { ...DEFAULT_LINK_CONFIG, mac: c.vmac, ip: c.vip, arpMac: c.vmac, clusterMacs: [c.vmac], answerArp: false },
-        tcp: { ...DEFAULT_TCP_CONFIG, fingerMac: (b) => new Uint8Array(createHmac("sha256", secret).update(b).digest()) },
+        tcp: { ...DEFAULT_TCP_CONFIG, rcvBuffer: CTCP_LEG_WINDOW, fingerMac: (b) => new Uint8Array(createHmac("sha256", secret).update(b).digest()) },
         tls: tlsConfigOf(prepared.shard),
         engine: {
           provider: defaultProvider,

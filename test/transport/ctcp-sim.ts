@@ -27,7 +27,7 @@ import { defaultProvider } from "../../src/crypto/provider.js";
 import { MemorySessionCache } from "../../src/tls/session-cache.js";
 import { DEFAULT_LINK_CONFIG, EtherLink, type LinkConfig } from "../../src/transport/ether/link.js";
 import { macFromString, type Mac } from "../../src/transport/ether/mac.js";
-import { CtcpNode, type CtcpNodeConfig, type Recovery, type ReplicateResult } from "../../src/transport/ctcp/node.js";
+import { CTCP_LEG_WINDOW, CtcpNode, type CtcpNodeConfig, type Recovery, type ReplicateResult } from "../../src/transport/ctcp/node.js";
 import { decodeCtcpSnapshot, encodeCtcpSnapshot, foldCtcp, type CtcpSnapshot } from "../../src/transport/ctcp/record.js";
 import { DEFAULT_TCP_CONFIG, TcpConnection, type TcpConfig } from "../../src/transport/tcp/connection.js";
 import { ipv4FromString, ipv4ToString } from "../../src/transport/tcp/ipv4.js";
@@ -69,9 +69,12 @@ const SIM_TCP: TcpConfig = {
  * The ordinary hosts (client, backend) behave like Linux peers: slow start
  * counts every segment an ACK covers (no RFC 3465 limit), so the clustered
  * node's stretch ACKs (one per replicated record) open their windows as the
- * real kernel's would.
+ * real kernel's would; the minimum RTO is Linux's 200 ms (TCP_RTO_MIN). A
+ * shorter one fired on the ClientHello, whose ACK waits for the first
+ * checkpoint (one mirror round trip), and the spurious timeout left the
+ * client in congestion avoidance from 2 SMSS for the whole upload.
  */
-const PEER_TCP: TcpConfig = { ...SIM_TCP, slowStartAckLimit: 1 << 16 };
+const PEER_TCP: TcpConfig = { ...SIM_TCP, slowStartAckLimit: 1 << 16, minRtoMs: 200 };
 
 /** Byte i of a deterministic stream with tag `tag`. */
 export function streamBytes(tag: number, from: number, n: number): Uint8Array {
@@ -127,7 +130,7 @@ export interface SimOptions {
    * endOfTurn follows it. Default true; false: every input is its own step.
    */
   readonly batchTurns?: boolean;
-  /** Receive window of the nodes' legs (bytes; default the daemon's). */
+  /** Receive window of the nodes' legs (bytes; default CTCP_LEG_WINDOW, the daemon's). */
   readonly nodeRcvBuffer?: number;
 }
 
@@ -720,7 +723,7 @@ export function nodeConfig(i: number, recovery: Recovery, tlsConfig: TlsServerCo
   return {
     nodeId: i + 1,
     link: { ...DEFAULT_LINK_CONFIG, mac: VMAC, ip: VIP, arpMac: VMAC, clusterMacs: [VMAC], answerArp: master, arpRetryMs: 200 },
-    tcp: SIM_TCP,
+    tcp: { ...SIM_TCP, rcvBuffer: CTCP_LEG_WINDOW },
     tls: tlsConfig,
     engine: { provider: defaultProvider, random, now: () => 0, sessions },
     listenPort: 443,
@@ -863,10 +866,10 @@ export function crashPoints(probe: SimResult, perPhase: number, rng: () => numbe
   return out;
 }
 
-export async function crashSweep(name: string, recovery: Recovery, perPhase: number, seed: number, t: Tally): Promise<void> {
+export async function crashSweep(name: string, recovery: Recovery, perPhase: number, seed: number, t: Tally, batchTurns = true): Promise<void> {
   const rng = xorshift32(seed);
   const conns = SCENARIOS[name]!;
-  const probe = await runSim({ seed, loss: 0, latencyMs: 1, jitterMs: 0, recovery, conns });
+  const probe = await runSim({ seed, loss: 0, latencyMs: 1, jitterMs: 0, recovery, conns, batchTurns });
   const resume = conns[conns.length - 1]!.resume;
   check(probe, `${name}/${recovery} probe`, t, resume);
   const inputs = probe.ownerInputs;
@@ -875,11 +878,48 @@ export async function crashSweep(name: string, recovery: Recovery, perPhase: num
     const loss = Math.round(rng() * 100) / 1000;
     const jitterMs = Math.floor(rng() * 6);
     const clusterDelayMs = Math.round((0.5 + rng() * 2) * 100) / 100;
-    const r = await runSim({ seed: s, loss, latencyMs: 1, jitterMs, recovery, conns, crashAt: k, clusterDelayMs, clusterLoss: 0.05 });
+    const r = await runSim({ seed: s, loss, latencyMs: 1, jitterMs, recovery, conns, crashAt: k, clusterDelayMs, clusterLoss: 0.05, batchTurns });
     check(r, `${name}/${recovery} seed=${s} loss=${loss} jitter=${jitterMs} clusterDelayMs=${clusterDelayMs} crashAt=${k.phase}#${k.nth} (probe: ${inputs} inputs)`, t, resume);
   }
 }
 
 export function runSim(opts: SimOptions): Promise<SimResult> {
   return new Sim(opts).run();
+}
+
+// --- throughput in simulated time (docs/ctcp.md "Throughput") --------------------------------
+
+export interface ThroughputRun {
+  readonly direction: "down" | "up";
+  readonly bytes: number;
+  /** Mean mirror round trip (record out → its ack), ms. */
+  readonly mirrorRttMs: number;
+  readonly linkRttMs: number;
+  /** The nodes' leg window (TcpConfig.rcvBuffer). */
+  readonly window: number;
+  readonly ok: boolean;
+  /** Simulated ms from the first to the last byte of the transfer. */
+  readonly ms: number;
+  /** MB/s (10^6 bytes) in simulated time. */
+  readonly mbps: number;
+  /**
+   * What the window allows when records pipeline: a backend byte is held for
+   * two mirror round trips and both legs' RTT before its ACK (download), a
+   * client byte for one mirror round trip and the RTTs (upload).
+   */
+  readonly boundMbps: number;
+}
+
+/** One transfer without a crash or loss; the mirrors ack after `mirrorRttMs` on average (uniform ±50 %). */
+export async function measureThroughput(direction: "down" | "up", bytes: number, mirrorRttMs: number, window: number, linkOneWayMs = 1, seed = 1): Promise<ThroughputRun> {
+  const conns = [direction === "down" ? { upload: 1500, download: bytes, resume: false } : { upload: bytes, download: 2000, resume: false }];
+  const r = await runSim({ seed, loss: 0, latencyMs: linkOneWayMs, jitterMs: 0, recovery: "eager", conns, clusterDelayMs: mirrorRttMs / 2, nodeRcvBuffer: window, maxTimeMs: 600_000 });
+  const p = r.phaseTimes;
+  // The download runs from the first answer byte to the last; the upload from the request's start to the first answer byte.
+  const from = direction === "down" ? p.s2c : p.c2s;
+  const to = direction === "down" ? p.close : p.s2c;
+  const ms = from !== undefined && to !== undefined ? to - from : NaN;
+  const linkRttMs = 2 * linkOneWayMs;
+  const held = direction === "down" ? 2 * mirrorRttMs + 2 * linkRttMs : mirrorRttMs + 2 * linkRttMs;
+  return { direction, bytes, mirrorRttMs, linkRttMs, window, ok: r.conns[0]!.ok, ms, mbps: bytes / ms / 1000, boundMbps: window / held / 1000 };
 }

@@ -50,6 +50,18 @@ import { RelayedConnection, type ConnEnv } from "./relayed.js";
 
 export type Recovery = "eager" | "selective";
 
+/**
+ * Receive window of a relayed leg (TcpConfig.rcvBuffer), bytes. Withheld
+ * bytes count against it (§4.6), and a backend byte is acknowledged only
+ * after two mirror round trips (its record before it may go to the client,
+ * then the checkpoint saying the client has it), so a download moves at most
+ * window / (2·mirror RTT + both legs' RTT); an upload window / (mirror RTT +
+ * RTTs). 256 KB gave 1.3 MB/s at a 100 ms mirror RTT (docs/ctcp.md
+ * "Throughput"). The price is memory: up to about twice this per connection
+ * (kept input, unacknowledged output).
+ */
+export const CTCP_LEG_WINDOW = 1 << 20;
+
 export interface CtcpNodeConfig {
   /** Cluster member id (1..65534): connection ids are nodeId·2^32 + n, unique in the cluster. */
   readonly nodeId: number;
