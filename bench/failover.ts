@@ -1,22 +1,30 @@
 // npm run bench:failover -- [--runs N] [--mib M] [--dead-after 400ms] [--modes eager,selective] [--json FILE]
 //
-// Recovery time of the clustered-TCP transport on the real wire (issue 7):
-// three `sslacc start --transport ctcp` processes (test/transport/netns-cluster.ts),
-// a download through the VIP, the node holding it kill -9ed at a random
-// moment; a capture on a spare hub port (TcpSniffer) timestamps the kill and
-// the first data segment to the client after the takeover, on one clock.
-// Recovery = that segment's time − kill time; reported as median and p99 per
-// recovery mode against the cluster's dead interval (target: ≤ 2×). Runs
-// where no data reached the client again count as "stalled" (no time).
-// Needs root, /dev/net/tun, socat. A skeleton: no throughput column yet.
+// Recovery time and throughput of the clustered-TCP transport on the real
+// wire (issue 7): three `sslacc start --transport ctcp` processes
+// (bench/wire/ctcp-cluster.ts), downloads through the VIP.
+//
+// * Throughput: per mode, first `--runs` downloads and uploads of M MiB with
+//   nothing killed (curl's time_total: connect, handshake, transfer), median
+//   MB/s; then, for reference in the same run, the same through one node
+//   alone (no cluster: its records are "stored" at once).
+// * Recovery: a download, the node holding it kill -9ed at a random moment
+//   (10-60 % of a clean download's time in); a capture on a spare hub port
+//   (TcpSniffer) timestamps the kill and the first data segment to the
+//   client after the takeover, on one clock.
+//   Recovery = that segment's time − kill time; median and p99 per recovery
+//   mode against the cluster's dead interval (target: ≤ 2×). Runs where no
+//   data reached the client again count as "stalled" (no time); MB/s of the
+//   downloads that completed despite the kill.
+// Needs root, /dev/net/tun, socat.
 import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
-import { nodeOnWire, wireMissing } from "../test/helpers/netns.js";
-import { startCtcpCluster } from "../test/transport/netns-cluster.js";
-import { TcpSniffer } from "../test/transport/wire-sniffer.js";
+import { startCtcpCluster, transferThroughVip, type CtcpCluster, type Transfer } from "./wire/ctcp-cluster.js";
+import { nodeOnWire, wireMissing } from "./wire/netns.js";
+import { TcpSniffer } from "./wire/sniffer.js";
 
 const { values } = parseArgs({
   options: {
@@ -45,6 +53,27 @@ interface Run {
   readonly killAtMs: number | null;
   readonly recoveryMs: number | null;
   readonly curlExit: number;
+  /** The download's MB/s (curl time_total), NaN if it failed. */
+  readonly mbps: number;
+}
+
+interface Clean {
+  /** "eager" / "selective" (three nodes), or "alone" (one node). */
+  readonly setup: string;
+  readonly transfers: Transfer[];
+}
+
+/** `runs` clean downloads and uploads through the VIP. */
+async function cleanTransfers(c: CtcpCluster, setup: string): Promise<Clean> {
+  const transfers: Transfer[] = [];
+  for (let r = 0; r < runs; r++) {
+    for (const dir of ["down", "up"] as const) {
+      const t = await transferThroughVip(c, dir, bytes);
+      transfers.push(t);
+      console.log(`${setup} ${dir} ${values.mib} MiB: ${Number.isNaN(t.mbps) ? `failed (curl exit ${t.curlExit}, ${t.bytes} bytes)` : `${t.mbps.toFixed(2)} MB/s`}`);
+    }
+  }
+  return { setup, transfers };
 }
 
 /** The first data segment to the client (VIP:443 → client) at or after `from` (sniffer time), or null. */
@@ -62,14 +91,22 @@ const quantile = (xs: number[], q: number) => {
 };
 
 const all: Run[] = [];
+const clean: Clean[] = [];
 for (const mode of values.modes.split(",") as ("eager" | "selective")[]) {
   const c = await startCtcpCluster(3, { recovery: mode, deadAfter: values["dead-after"], spareTaps: 1 });
   const sniffer = new TcpSniffer();
   const s = await nodeOnWire(c.wire.taps[3]!, sniffer);
   try {
+    const cl = await cleanTransfers(c, mode);
+    clean.push(cl);
+    // Kill within the first 10-60 % of a clean download's time, so the kill lands mid-transfer.
+    const cleanMs = 1000 * quantile(cl.transfers.filter((t) => t.direction === "down" && !Number.isNaN(t.mbps)).map((t) => t.seconds), 0.5);
+    const killWindowMs = Number.isFinite(cleanMs) ? cleanMs : 1000;
     for (let r = 0; r < runs; r++) {
       sniffer.lines.length = 0;
-      const curl = spawn("ip", ["netns", "exec", c.wire.clientNs, "curl", "-sS", "-k", "--max-time", "60", "-o", "/dev/null", `https://${c.wire.vip}/bytes/${bytes}`], { stdio: "ignore" });
+      const curl = spawn("ip", ["netns", "exec", c.wire.clientNs, "curl", "-sS", "-k", "--max-time", "60", "-o", "/dev/null", "-w", "%{time_total} %{size_download}", `https://${c.wire.vip}/bytes/${bytes}`], { stdio: ["ignore", "pipe", "ignore"] });
+      let out = "";
+      curl.stdout!.on("data", (d: Buffer) => void (out += d.toString()));
       const exit = new Promise<number>((res) => curl.once("exit", (code) => res(code ?? -1)));
       let killAt: number | null = null;
       for (let k = 0; k < 200 && killAt === null && curl.exitCode === null; k++) {
@@ -77,7 +114,8 @@ for (const mode of values.modes.split(",") as ("eager" | "selective")[]) {
         const ss = await Promise.all(c.nodes.map((_, i) => c.status(i)));
         const owner = ss.findIndex((x) => (x?.connections?.live ?? 0) > 0 && (x?.counters["handshakes"] ?? 0) > 0);
         if (owner < 0) continue;
-        await sleep(200 + Math.random() * 800);
+        await sleep(Math.max(50, (0.1 + 0.5 * Math.random()) * killWindowMs - 50));
+        if (curl.exitCode !== null) break; // done before the kill: not counted (below)
         killAt = performance.now();
         c.kill(owner);
         const code = await exit;
@@ -86,13 +124,15 @@ for (const mode of values.modes.split(",") as ("eager" | "selective")[]) {
         const killRel = killAt - sniffer.origin;
         const rec = firstDataAfter(sniffer.lines, killRel + 20, c.wire.vip);
         const recoveryMs = rec === null ? null : rec - killRel;
-        all.push({ mode, killAtMs: killRel, recoveryMs, curlExit: code });
-        console.log(`${mode} run ${r + 1}: ${recoveryMs === null ? "stalled" : `recovery ${recoveryMs.toFixed(0)} ms`} (curl exit ${code})`);
+        const [secs = NaN, got = 0] = out.trim().split(" ").map(Number);
+        const mbps = code === 0 && got === bytes ? bytes / secs / 1e6 : NaN;
+        all.push({ mode, killAtMs: killRel, recoveryMs, curlExit: code, mbps });
+        console.log(`${mode} run ${r + 1}: ${recoveryMs !== null ? `recovery ${recoveryMs.toFixed(0)} ms` : code === 0 ? "no data after the kill (the client had it all)" : "stalled"} (curl exit ${code}${Number.isNaN(mbps) ? "" : `, ${mbps.toFixed(2)} MB/s with the kill`})`);
         await c.start(owner);
         await c.settled();
       }
       if (killAt === null) {
-        console.log(`${mode} run ${r + 1}: no owner found before the transfer ended (curl exit ${await exit}); not counted`);
+        console.log(`${mode} run ${r + 1}: the transfer ended before the kill (curl exit ${await exit}); not counted`);
       }
     }
   } finally {
@@ -101,9 +141,35 @@ for (const mode of values.modes.split(",") as ("eager" | "selective")[]) {
   }
 }
 
-// "stalled": no data reached the client after the kill; "curl failed": the transfer did not complete
-// (data may have resumed and stopped again). Recovery times count every run that resumed.
-console.log(`\nmode       runs  stalled  curl failed  median ms  p99 ms  median/dead  (dead interval ${deadMs} ms)`);
+// The reference in the same run: one node alone, no mirrors.
+{
+  const c = await startCtcpCluster(1);
+  try {
+    clean.push(await cleanTransfers(c, "alone"));
+  } finally {
+    await c.stop();
+  }
+}
+
+const median = (xs: number[]) => quantile(xs.filter((x) => !Number.isNaN(x)), 0.5);
+const aloneDown = median(clean.find((x) => x.setup === "alone")!.transfers.filter((t) => t.direction === "down").map((t) => t.mbps));
+const aloneUp = median(clean.find((x) => x.setup === "alone")!.transfers.filter((t) => t.direction === "up").map((t) => t.mbps));
+console.log(`\nthroughput through the VIP, ${values.mib} MiB, median of ${runs} (MB/s; ratio: to one node alone in this run)`);
+console.log(`setup      nodes  down MB/s  ratio  up MB/s  ratio  failed`);
+const throughput = [];
+for (const x of clean) {
+  const down = median(x.transfers.filter((t) => t.direction === "down").map((t) => t.mbps));
+  const up = median(x.transfers.filter((t) => t.direction === "up").map((t) => t.mbps));
+  const failed = x.transfers.filter((t) => Number.isNaN(t.mbps)).length;
+  const nodes = x.setup === "alone" ? 1 : 3;
+  throughput.push({ setup: x.setup, nodes, downMBps: down, upMBps: up, downOverAlone: down / aloneDown, upOverAlone: up / aloneUp, failed });
+  console.log(`${x.setup.padEnd(10)} ${String(nodes).padStart(5)}  ${down.toFixed(2).padStart(9)}  ${(down / aloneDown).toFixed(2).padStart(5)}  ${up.toFixed(2).padStart(7)}  ${(up / aloneUp).toFixed(2).padStart(5)}  ${String(failed).padStart(6)}`);
+}
+
+// "stalled": no data reached the client after the kill and curl failed (a run whose client had every
+// byte before the kill has no recovery time and is not stalled); "curl failed": the transfer did not
+// complete (data may have resumed and stopped again). Recovery times count every run that resumed.
+console.log(`\nmode       runs  stalled  curl failed  median ms  p99 ms  median/dead  MB/s with kill  (dead interval ${deadMs} ms)`);
 const summary = [];
 for (const mode of values.modes.split(",")) {
   const rs = all.filter((r) => r.mode === mode);
@@ -111,7 +177,9 @@ for (const mode of values.modes.split(",")) {
   const med = quantile(times, 0.5);
   const p99 = quantile(times, 0.99);
   const failed = rs.filter((r) => r.curlExit !== 0).length;
-  summary.push({ mode, runs: rs.length, stalled: rs.length - times.length, curlFailed: failed, medianMs: med, p99Ms: p99, medianOverDead: med / deadMs });
-  console.log(`${mode.padEnd(10)} ${String(rs.length).padStart(4)}  ${String(rs.length - times.length).padStart(7)}  ${String(failed).padStart(11)}  ${med.toFixed(0).padStart(9)}  ${p99.toFixed(0).padStart(6)}  ${(med / deadMs).toFixed(2).padStart(11)}`);
+  const stalled = rs.filter((r) => r.recoveryMs === null && r.curlExit !== 0).length;
+  const withKill = median(rs.map((r) => r.mbps));
+  summary.push({ mode, runs: rs.length, stalled, curlFailed: failed, medianMs: med, p99Ms: p99, medianOverDead: med / deadMs, mbpsWithKill: withKill });
+  console.log(`${mode.padEnd(10)} ${String(rs.length).padStart(4)}  ${String(stalled).padStart(7)}  ${String(failed).padStart(11)}  ${med.toFixed(0).padStart(9)}  ${p99.toFixed(0).padStart(6)}  ${(med / deadMs).toFixed(2).padStart(11)}  ${withKill.toFixed(2).padStart(14)}`);
 }
-if (values.json) writeFileSync(values.json, JSON.stringify({ deadAfterMs: deadMs, bytes, summary, runs: all }, null, 2));
+if (values.json) writeFileSync(values.json, JSON.stringify({ deadAfterMs: deadMs, bytes, throughput, summary, clean, runs: all }, null, 2));

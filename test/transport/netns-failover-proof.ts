@@ -7,8 +7,8 @@
 // that the backend saw the request once. Needs root, /dev/net/tun, socat.
 import { parseArgs } from "node:util";
 import { writeFileSync } from "node:fs";
-import { wireMissing } from "../helpers/netns.js";
-import { failoverRound, startCtcpCluster, type RoundResult } from "./netns-cluster.js";
+import { wireMissing } from "../../bench/wire/netns.js";
+import { failoverRound, startCtcpCluster, type RoundResult } from "../../bench/wire/ctcp-cluster.js";
 
 const { values } = parseArgs({
   options: {

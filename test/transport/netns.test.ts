@@ -17,7 +17,7 @@ import { SocatRelay, freeUdpPort } from "../../src/transport/shell/tap-relay.js"
 import { TcpConnection } from "../../src/transport/tcp/connection.js";
 import { nodeOnWire, requireWire, teardown, wireUp, type Wire } from "../helpers/netns.js";
 import { HttpResponderNode } from "./wire-responder.js";
-import { TcpSniffer } from "./wire-sniffer.js";
+import { TcpSniffer } from "../../bench/wire/sniffer.js";
 
 const run = promisify(execFile);
 const VMAC = macFromString("02:00:5e:10:00:01");

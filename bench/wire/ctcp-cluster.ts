@@ -1,8 +1,9 @@
 // A clustered-TCP cluster of real `sslacc start --transport ctcp` processes on
 // a wire built by scripts/ctcp-wire.sh (one TAP each), a real backend in the
 // backend namespace, and the kill -9 failover rounds of issue 7 ("Real kernel
-// peers in network namespaces"): used by netns-failover.test.ts (a few rounds
-// in npm test) and netns-failover-proof.ts (the full 20 rounds, opt-in).
+// peers in network namespaces"): used by bench/failover.ts (recovery time and
+// throughput through the VIP, `transferThroughVip`) and the proof
+// (test/transport/netns-failover-proof.ts, the 20 rounds, opt-in).
 import { spawn, type ChildProcess } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -12,9 +13,9 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { setTimeout as sleep } from "node:timers/promises";
 import { freeUdpPort } from "../../src/transport/shell/tap-relay.js";
-import { testIdentity } from "../helpers/engine-harness.js";
-import { startNsBackend, wireUp, type NsBackend, type Wire } from "../helpers/netns.js";
-import { bodySha } from "../node/helpers.js";
+import { selfSignedCertificate } from "../../src/cert.js";
+import { bodySha } from "../body.js";
+import { startNsBackend, wireUp, type NsBackend, type Wire } from "./netns.js";
 
 async function freeTcpPort(): Promise<number> {
   const s = createServer();
@@ -69,9 +70,9 @@ export async function startCtcpCluster(n: number, opts: { recovery?: "eager" | "
   };
   try {
     backend = await startNsBackend(wire, 8080);
-    const id = testIdentity();
-    writeFileSync(join(dir, "cert.pem"), id.cert.certPem);
-    writeFileSync(join(dir, "key.pem"), id.cert.keyPem);
+    const id = selfSignedCertificate({ commonName: "localhost", bits: 2048 });
+    writeFileSync(join(dir, "cert.pem"), id.certPem);
+    writeFileSync(join(dir, "key.pem"), id.keyPem);
     writeFileSync(join(dir, "cluster.key"), randomBytes(32).toString("hex"));
     const ports = await Promise.all(Array.from({ length: n }, () => freeUdpPort("127.0.0.1")));
     const peers = ports.map((p) => `127.0.0.1:${p}`).join(",");
@@ -224,4 +225,35 @@ export async function failoverRound(c: CtcpCluster, round: number, direction: "d
   if (killed !== null) await c.start(killed);
   await c.settled();
   return { direction, ok: problems.length === 0, curlCode: code, killed: killed === null ? null : killed + 1, killAtMs, seconds, detail: problems.join("; ") };
+}
+
+export interface Transfer {
+  readonly direction: "down" | "up";
+  readonly curlExit: number;
+  /** Bytes curl moved (downloaded or uploaded). */
+  readonly bytes: number;
+  /** curl's time_total, s. */
+  readonly seconds: number;
+  /** MB/s (10^6 bytes), or NaN when curl failed. */
+  readonly mbps: number;
+}
+
+/**
+ * One curl transfer of `bytes` through the VIP with nothing killed: a
+ * download from the backend (/bytes/N) or an upload to it (/upload), timed
+ * by curl itself (time_total: connect, handshake and transfer).
+ */
+export async function transferThroughVip(c: CtcpCluster, direction: "down" | "up", bytes: number, maxSeconds = 120): Promise<Transfer> {
+  const fmt = direction === "down" ? "%{time_total} %{size_download}" : "%{time_total} %{size_upload}";
+  const cmd =
+    direction === "down"
+      ? `curl -sS -k --max-time ${maxSeconds} -o /dev/null -w '${fmt}' https://${c.wire.vip}/bytes/${bytes}`
+      : `head -c ${bytes} /dev/zero | curl -sS -k --max-time ${maxSeconds} -o /dev/null -w '${fmt}' --data-binary @- https://${c.wire.vip}/upload`;
+  const curl = spawn("ip", ["netns", "exec", c.wire.clientNs, "sh", "-c", cmd], { stdio: ["ignore", "pipe", "ignore"] });
+  let out = "";
+  curl.stdout!.on("data", (d: Buffer) => void (out += d.toString()));
+  const code = await new Promise<number>((r) => curl.once("exit", (x) => r(x ?? -1)));
+  const [seconds = NaN, moved = 0] = out.trim().split(" ").map(Number);
+  const ok = code === 0 && moved === bytes;
+  return { direction, curlExit: code, bytes: moved, seconds, mbps: ok ? bytes / seconds / 1e6 : NaN };
 }
