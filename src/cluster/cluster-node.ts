@@ -30,7 +30,7 @@ import {
 import { Membership, type PartitionRule } from "./membership.js";
 import { BUCKETS, encodeMessage, type Message } from "./messages.js";
 import { ReliableReceiver, ReliableSender } from "./reliable.js";
-import { Replication, replaceState, type Entry, type FoldState, type ReplicationEvent } from "./replication.js";
+import { Replication, replaceState, type Entry, type FoldChain, type FoldState, type ReplicationEvent } from "./replication.js";
 import { ClusteredSessionCache } from "./session-cache.js";
 import { DEFAULT_MAX_DATAGRAM, HEADER_BYTES, TAG_BYTES, WireReceiver, type DropCounters } from "./wire.js";
 
@@ -59,6 +59,8 @@ export interface ClusterConfig {
   readonly maxDelayMs?: number;
   readonly aggregate?: boolean;
   readonly fold?: FoldState;
+  /** `fold` over several deltas at once, byte-identical to folding them one by one (replication.ts, TableEntry). */
+  readonly foldChain?: FoldChain;
   readonly sessions?: { readonly maxEntries: number; readonly ttlMs: number };
 }
 
@@ -145,6 +147,7 @@ export class ClusterNode {
       self: () => this.nodeId,
       policy: this.policy,
       fold: cfg.fold ?? replaceState,
+      ...(cfg.foldChain && { foldChain: cfg.foldChain }),
       sendReliable: (to, m) => this.sendReliable(to, m),
       isAlive: (id) => this.membership.alive(id, this.now),
       epochOf: (id) => this.membership.epochOf(id),

@@ -22,6 +22,25 @@ import { holdersOf, mirrorsOf, ownsUnder, type BucketMap, type ReplicationPolicy
 export type FoldState = (prev: Uint8Array | undefined, delta: Uint8Array) => Uint8Array;
 export const replaceState: FoldState = (_prev, delta) => delta;
 
+/**
+ * Folds several deltas in order at once. It must give the very bytes that
+ * folding them one by one gives; a fold over decoded state (the relay's)
+ * then decodes the snapshot and encodes it once instead of once per delta.
+ */
+export type FoldChain = (prev: Uint8Array | undefined, deltas: readonly Uint8Array[]) => Uint8Array;
+
+/** The one-by-one chain of any fold (what a FoldChain must equal). */
+export function chainOf(fold: FoldState): FoldChain {
+  return (prev, deltas) => deltas.reduce<Uint8Array | undefined>((s, d) => fold(s, d), prev)!;
+}
+
+/**
+ * Deltas an entry holds unfolded at most: past this many, they are folded
+ * into its state on arrival (bounds the memory of a long-lived connection;
+ * 8 checkpoints make a handshake and its first exchange).
+ */
+export const MAX_UNFOLDED = 16;
+
 export interface Entry {
   readonly connId: number;
   readonly bucket: number;
@@ -29,9 +48,79 @@ export interface Entry {
   owner: number;
   /** That owner's replication id of the last checkpoint folded in. */
   rid: number;
-  state: Uint8Array;
+  /** The folded state: what a restore starts from. */
+  readonly state: Uint8Array;
   /** When it last changed (our clock). */
   touched: number;
+}
+
+/** What an entry folds with, and what a fold that threw is reported to. */
+interface Folder {
+  readonly fold: FoldState;
+  readonly chain: FoldChain;
+  readonly failed: () => void;
+}
+
+/**
+ * A table entry that keeps the deltas it receives and folds them only when
+ * its state is read (a takeover, a state shipment, a restore) or when
+ * MAX_UNFOLDED have piled up. Most connections end before anyone reads their
+ * state, so a mirror (and the owner's active table) no longer decodes,
+ * folds and re-encodes a whole snapshot per checkpoint: the profile of a
+ * mirror put ~17 % of its main thread there (docs/performance.md).
+ */
+class TableEntry implements Entry {
+  private base: Uint8Array | undefined;
+  private unfolded: Uint8Array[];
+
+  constructor(
+    readonly connId: number,
+    readonly bucket: number,
+    public owner: number,
+    public rid: number,
+    public touched: number,
+    private readonly folder: Folder,
+    from: { readonly state: Uint8Array } | { readonly delta: Uint8Array },
+  ) {
+    this.base = "state" in from ? from.state : undefined;
+    this.unfolded = "delta" in from ? [from.delta] : [];
+  }
+
+  get state(): Uint8Array {
+    if (this.unfolded.length > 0) this.settle();
+    return this.base!;
+  }
+
+  /** One more delta, in order (the reliable stream's order). */
+  push(delta: Uint8Array): void {
+    this.unfolded.push(delta);
+    if (this.unfolded.length >= MAX_UNFOLDED) this.settle();
+  }
+
+  /**
+   * Folds what is pending. The fold throws only on a delta the owner should
+   * never have sent (authenticated, in order): then the deltas before it are
+   * kept folded, the bad one and the rest are dropped and reported, and the
+   * entry holds the last state that folded.
+   */
+  private settle(): void {
+    const deltas = this.unfolded;
+    this.unfolded = [];
+    try {
+      this.base = this.folder.chain(this.base, deltas);
+      return;
+    } catch {
+      // Find the first delta that does not fold, one by one.
+    }
+    for (const d of deltas) {
+      try {
+        this.base = this.folder.fold(this.base, d);
+      } catch {
+        this.folder.failed();
+        return;
+      }
+    }
+  }
 }
 
 export type ReplicationEvent =
@@ -59,6 +148,8 @@ export interface ReplicationDeps {
   readonly self: () => number;
   readonly policy: ReplicationPolicy;
   readonly fold: FoldState;
+  /** Default: chainOf(fold). */
+  readonly foldChain?: FoldChain;
   /** Send in the reliable stream to a peer. */
   readonly sendReliable: (to: number, m: Message) => void;
   readonly isAlive: (id: number) => boolean;
@@ -66,8 +157,8 @@ export interface ReplicationDeps {
 }
 
 export class Replication {
-  readonly active = new Map<number, Entry>();
-  readonly mirror = new Map<number, Entry>();
+  readonly active = new Map<number, TableEntry>();
+  readonly mirror = new Map<number, TableEntry>();
   private nextRid = 1;
   private readonly pending = new Map<number, Pending>();
   private events: ReplicationEvent[] = [];
@@ -78,9 +169,17 @@ export class Replication {
   private readonly shipped = new Set<string>();
   /** Handoff releases received: bucket → source. */
   private readonly released = new Map<number, number>();
-  readonly stats = { replicated: 0, ackLatencyTotalMs: 0, ackLatencyMaxMs: 0, shippedEntries: 0, mirrorsTimedOut: 0 };
+  readonly stats = { replicated: 0, ackLatencyTotalMs: 0, ackLatencyMaxMs: 0, shippedEntries: 0, mirrorsTimedOut: 0, foldErrors: 0 };
+  private readonly folder: Folder;
 
-  constructor(private readonly deps: ReplicationDeps) {}
+  constructor(private readonly deps: ReplicationDeps) {
+    this.folder = {
+      fold: deps.fold,
+      chain: deps.foldChain ?? chainOf(deps.fold),
+      // Counted in status (replication.foldErrors); the entry keeps the last state that folded.
+      failed: () => void this.stats.foldErrors++,
+    };
+  }
 
   reset(): void {
     this.active.clear();
@@ -110,7 +209,15 @@ export class Replication {
   replicate(map: BucketMap, connId: number, bucket: number, delta: Uint8Array, now: number): number {
     const rid = this.nextRid++;
     const prev = this.active.get(connId);
-    this.active.set(connId, { connId, bucket, owner: this.deps.self(), rid, state: this.deps.fold(prev?.state, delta), touched: now });
+    if (prev && prev.bucket === bucket) {
+      prev.owner = this.deps.self();
+      prev.rid = rid;
+      prev.touched = now;
+      prev.push(delta);
+    } else {
+      const from = prev ? { state: this.deps.fold(prev.state, delta) } : { delta };
+      this.active.set(connId, new TableEntry(connId, bucket, this.deps.self(), rid, now, this.folder, from));
+    }
     this.sendToMirrors(map, bucket, rid, connId, now, (m) =>
       this.deps.sendReliable(m, { type: "checkpoint", rid, connId, bucket, full: false, data: delta }),
     );
@@ -188,11 +295,7 @@ export class Replication {
   onMessage(map: BucketMap, from: number, m: Message, now: number): void {
     switch (m.type) {
       case "checkpoint": {
-        if (!this.active.has(m.connId)) {
-          const prev = this.mirror.get(m.connId);
-          const state = m.full ? m.data : this.deps.fold(prev?.state, m.data);
-          this.mirror.set(m.connId, { connId: m.connId, bucket: m.bucket, owner: from, rid: m.rid, state, touched: now });
-        }
+        if (!this.active.has(m.connId)) this.mirrored(from, m, now);
         this.noteApplied(from, m.rid);
         return;
       }
@@ -207,6 +310,25 @@ export class Replication {
         return;
     }
     void map;
+  }
+
+  /**
+   * A checkpoint into the mirror table: a full snapshot replaces the entry; a
+   * delta waits, unfolded, behind the entry's state (TableEntry). A delta is
+   * a view into the received datagram: it is copied so that the entry does
+   * not keep the whole datagram alive.
+   */
+  private mirrored(from: number, m: Extract<Message, { type: "checkpoint" }>, now: number): void {
+    const prev = this.mirror.get(m.connId);
+    if (!m.full && prev && prev.bucket === m.bucket) {
+      prev.owner = from;
+      prev.rid = m.rid;
+      prev.touched = now;
+      prev.push(m.data.slice());
+      return;
+    }
+    const state = m.full ? { state: m.data } : prev ? { state: this.deps.fold(prev.state, m.data) } : { delta: m.data.slice() };
+    this.mirror.set(m.connId, new TableEntry(m.connId, m.bucket, from, m.rid, now, this.folder, state));
   }
 
   private noteApplied(from: number, rid: number): void {
@@ -238,7 +360,7 @@ export class Replication {
   remapped(prev: BucketMap, next: BucketMap, now: number): void {
     const me = this.deps.self();
     const policy = this.deps.policy;
-    const byBucket = new Map<number, Entry[]>();
+    const byBucket = new Map<number, TableEntry[]>();
     for (const table of [this.active, this.mirror]) {
       for (const e of table.values()) {
         const l = byBucket.get(e.bucket);

@@ -16,7 +16,7 @@
 // from it); its clients resume their sessions elsewhere (the clustered cache).
 import { performance } from "node:perf_hooks";
 import type { ClusterEvent, ReplicateResult } from "../cluster/cluster-node.js";
-import type { FoldState } from "../cluster/replication.js";
+import type { FoldChain, FoldState } from "../cluster/replication.js";
 import { startClusterNode, type ClusterNodeConfig, type RunningClusterNode } from "../cluster/run-node.js";
 import type { ChannelLog, ClusterChannel } from "../cluster/channel.js";
 import { decodeRelayCheckpoint, decodeRelaySnapshot, encodeRelaySnapshot, foldRelay } from "../relay/checkpoint.js";
@@ -57,6 +57,18 @@ export interface ClusterLinkCounters {
 /** The relay's fold (src/relay/checkpoint.ts) over encoded bytes: mirrors hold whole snapshots (docs §7.2). */
 export const foldRelayBytes: FoldState = (prev, delta) =>
   encodeRelaySnapshot(foldRelay(prev === undefined ? undefined : decodeRelaySnapshot(prev), decodeRelayCheckpoint(delta)));
+
+/**
+ * The same over a chain of deltas, decoding the snapshot and encoding it once
+ * (a table entry folds lazily, docs §7.2). Byte-identical to foldRelayBytes
+ * one by one: a snapshot's encoding is canonical (test/node/cluster-fold.test.ts).
+ */
+export const foldRelayChain: FoldChain = (prev, deltas) => {
+  let s = prev === undefined ? undefined : decodeRelaySnapshot(prev);
+  for (const d of deltas) s = foldRelay(s, decodeRelayCheckpoint(d));
+  if (s === undefined) throw new RangeError("foldRelayChain: no state and no delta");
+  return encodeRelaySnapshot(s);
+};
 
 /** Cluster connection ids: the member's id above 37 bits of a per-incarnation counter (docs §7: ids are global). */
 const CONN_BITS = 2 ** 37;
@@ -100,7 +112,7 @@ export class ClusterLink {
     let link: ClusterLink | undefined;
     const running = await startClusterNode({
       ...cfg,
-      core: { ...cfg.core, fold: foldRelayBytes },
+      core: { ...cfg.core, fold: foldRelayBytes, foldChain: foldRelayChain },
       channel: { ...cfg.channel, log, onEvents: (events) => link?.events(events) },
     });
     link = new ClusterLink(running);

@@ -133,6 +133,8 @@ export interface SimOptions {
   /** Delays are drawn in [0, maxDelay) virtual ms. */
   readonly maxDelay?: number;
   readonly maxRecord?: number;
+  /** Every relay checkpoint as encoded for the store, in order (test/node/cluster-fold.test.ts folds them as a mirror does). */
+  readonly onCheckpoint?: (bytes: Uint8Array) => void;
 }
 
 export interface SimResult {
@@ -263,6 +265,7 @@ export function simulate(rec: Recording, o: SimOptions): SimResult {
             checkpoints++;
             maxPreWrites = Math.max(maxPreWrites, out.checkpoint.fields.preWrites.length);
             const bytes = encodeRelayCheckpoint(out.checkpoint);
+            o.onCheckpoint?.(bytes);
             storeFree = Math.max(storeFree, now + delay());
             at(storeFree, mine, () => {
               store = foldRelay(store, decodeRelayCheckpoint(bytes));
