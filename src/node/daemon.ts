@@ -238,6 +238,8 @@ const RETURN_STEP = { buckets: 64, connections: 256 };
 const RETURN_STEP_MS = 10;
 /** Expired sessions are dropped (and the shards told) this often; a lookup refuses them anyway. */
 const SESSION_SWEEP_MS = 10_000;
+/** How long a session change that no shard of ours made waits to share one post per shard (sessionChanged). */
+const SESSION_BATCH_MS = 20;
 
 /** rsaStats() without a pool (rsaWorkers 0): nothing ever queues. */
 const NO_POOL_STATS: RsaPoolStats = {
@@ -277,6 +279,11 @@ export class Daemon extends EventEmitter {
   private readonly respawnPolicy: RespawnPolicy;
   private readonly poisonLimit: number;
   private rebalanceTimer: NodeJS.Timeout | null = null;
+  /** Session changes not made by our shards (a peer's, the cache's evictions), waiting for flushSessions. */
+  private sessionQueue: SessionChange[] = [];
+  private sessionTimer: NodeJS.Timeout | null = null;
+  /** Set while a shard's own change goes into the node's cache (sessionFromShard). */
+  private shardSessionChange = false;
   /** Buckets moved by the rebalancing under way ("rebalanced" is emitted when it is done). */
   private rebalancing = false;
   /** armShards is in force: the first shard to die of it disarms the others (one death per test). */
@@ -296,7 +303,7 @@ export class Daemon extends EventEmitter {
     this.sessions = opts.sessions ?? opts.cluster?.sessions ?? new MemoryNodeSessionCache({ maxEntries: this.limits.sessionCacheSize, ttlMs: this.limits.sessionTtlMs, now: Date.now });
     // Every change, a shard's or a cluster peer's, reaches every shard's copy
     // (a shard not yet ready gets it after its init, which held entries()).
-    this.sessions.onChange((change) => this.broadcast({ t: "session", change }));
+    this.sessions.onChange((change) => this.sessionChanged(change));
     this.cluster = opts.cluster ?? null;
     if (this.cluster) this.attachCluster(this.cluster);
     // Checked before anything starts: a bad certificate fails `start`, not each handshake.
@@ -375,6 +382,7 @@ export class Daemon extends EventEmitter {
     this.stopping = true;
     if (this.sweeper) clearInterval(this.sweeper);
     if (this.rebalanceTimer) clearTimeout(this.rebalanceTimer);
+    if (this.sessionTimer) clearTimeout(this.sessionTimer);
     for (const s of this.slots) if (s.respawnTimer) clearTimeout(s.respawnTimer);
     await this.cluster?.close();
     await new Promise<void>((r) => {
@@ -700,12 +708,48 @@ export class Daemon extends EventEmitter {
 
   /** A shard's engine cached a session or invalidated one (RFC 5246 §7.2.2): the node's cache decides, onChange tells every shard. */
   private sessionFromShard(change: SessionChange): void {
-    switch (change.type) {
-      case "add": return void this.sessions.put(change.session);
-      case "remove": return void this.sessions.remove(change.id);
-      default: exhaustive(change);
+    this.shardSessionChange = true;
+    try {
+      switch (change.type) {
+        case "add": return void this.sessions.put(change.session);
+        case "remove": return void this.sessions.remove(change.id);
+        default: exhaustive(change);
+      }
+    } finally {
+      this.shardSessionChange = false;
     }
   }
+
+  /**
+   * A change of the node's session cache, to every shard's copy. A shard's
+   * own change goes at once (a fatal alert's removal must reach the other
+   * shards before they resume the session). Everything else — in a cluster,
+   * a session add from every peer's every handshake — waits up to
+   * SESSION_BATCH_MS and goes in one post per shard: on a mirror these posts,
+   * one per datagram turn, were ~24 % of the main thread (docs/performance.md).
+   * A session that reaches a shard a few ms late costs at most one full
+   * handshake instead of a resumption. Order is kept: a shard's change first
+   * sends what waits.
+   */
+  private sessionChanged(change: SessionChange): void {
+    if (this.shardSessionChange) {
+      this.flushSessions();
+      return this.broadcast({ t: "session", change });
+    }
+    this.sessionQueue.push(change);
+    if (this.sessionTimer === null) {
+      this.sessionTimer = setTimeout(this.flushSessions, SESSION_BATCH_MS);
+      this.sessionTimer.unref();
+    }
+  }
+
+  private readonly flushSessions = (): void => {
+    if (this.sessionTimer !== null) clearTimeout(this.sessionTimer);
+    this.sessionTimer = null;
+    const changes = this.sessionQueue;
+    this.sessionQueue = [];
+    for (const change of changes) this.broadcast({ t: "session", change });
+  };
 
   private fromShardConn(slot: Slot, m: ToMainConn): void {
     switch (m.t) {
