@@ -141,7 +141,9 @@ export class ClusterChannel {
   private flushTimer: NodeJS.Timeout | undefined;
   private closed = false;
   private readonly log: ChannelLog;
-  private readonly sends = new Set<Promise<unknown>>();
+  /** Datagrams handed to the socket whose send has not completed; close() waits for them. */
+  private sendsInFlight = 0;
+  private sendsDrained: (() => void) | null = null;
 
   private constructor(
     readonly node: ClusterNode,
@@ -332,17 +334,25 @@ export class ClusterChannel {
       }
       this.counters.datagramsOut++;
       this.counters.bytesOut += d.bytes.length;
-      const p = this.socket.send(d.bytes, port, host).then(
-        () => undefined,
-        (e: Error) => {
-          // EAGAIN/ENOBUFS under a burst, EHOSTUNREACH, a closed socket: the protocol repairs losses (NACK).
-          this.counters.sendErrors++;
-          this.log("debug", "cluster send failed", { to: d.to, host, port, err: e.message });
-        },
-      );
-      this.sends.add(p);
-      void p.finally(() => this.sends.delete(p));
+      // The plain dgram socket with a callback, not dgram-as-promised's send: that one costs a promise
+      // (and ours two more) per datagram, on the path every checkpoint and ack takes.
+      const to = d.to;
+      this.sendsInFlight++;
+      try {
+        this.socket.socket.send(d.bytes, port, host, (e) => this.sent(e, to, host, port));
+      } catch (e) {
+        this.sent(e as Error, to, host, port);
+      }
     }
+  }
+
+  private sent(e: Error | null, to: number, host: string, port: number): void {
+    if (e) {
+      // EAGAIN/ENOBUFS under a burst, EHOSTUNREACH, a closed socket: the protocol repairs losses (NACK).
+      this.counters.sendErrors++;
+      this.log("debug", "cluster send failed", { to, host, port, err: e.message });
+    }
+    if (--this.sendsInFlight === 0) this.sendsDrained?.();
   }
 
   // --- inputs from the relay (each schedules a flush) ---------------------------------
@@ -377,7 +387,7 @@ export class ClusterChannel {
       this.sendQueued();
     }
     this.closed = true;
-    await Promise.allSettled([...this.sends]);
+    if (this.sendsInFlight > 0) await new Promise<void>((r) => (this.sendsDrained = r));
     if (this.group && this.opts.multicast) {
       try {
         this.group.dropMembership(this.opts.multicast.group, this.opts.multicast.interface);
