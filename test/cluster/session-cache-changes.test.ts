@@ -35,3 +35,50 @@ test("onChange reports local and remote adds/removes, LRU evictions and expiry; 
   assert.deepEqual(seen.slice(9), ["remove:4"]);
   assert.deepEqual(sent, ["sessionAdd:1", "sessionRemove:3", "sessionAdd:4"], "evictions, expiry and peers' changes are not sent on");
 });
+
+/** The settled digest as the O(n) sweep computed it: XOR of FNV-1a(id) over live sessions created before the horizon. */
+function fnvXor(sessions: readonly SessionData[], before = Infinity): number {
+  let x = 0;
+  for (const s of sessions) {
+    if (s.createdAt >= before) continue;
+    let h = 0x811c9dc5;
+    for (const b of s.id) h = Math.imul(h ^ b, 0x01000193) >>> 0;
+    x ^= h;
+  }
+  return x >>> 0;
+}
+
+test("sweep is incremental yet gives what a full scan gives: expiry, settled digest, digest (random operations)", async () => {
+  const { Rng } = await import("../helpers/rng.js");
+  for (const seed of [1, 2, 3, 4, 5]) {
+    const rng = new Rng(seed);
+    let now = 10_000;
+    const cache = new ClusteredSessionCache({ maxEntries: 60, ttlMs: 3000, now: () => now, broadcast: () => {} });
+    const removedSeen: number[] = [];
+    cache.onChange((c) => c.type === "remove" && removedSeen.push(c.id[0]!));
+    const id = () => new Uint8Array(32).map((_, i) => (i === 0 ? rng.int(200) : rng.int(256)));
+    const some = () => cache.entries()[rng.int(Math.max(1, cache.size))]?.id ?? id();
+    let horizon = -Infinity;
+    for (let step = 0; step < 3000; step++) {
+      const op = rng.int(10);
+      const mk = (createdAt: number): SessionData => ({ ...session(0, createdAt), id: id() });
+      if (op < 3) cache.put(mk(now));
+      else if (op < 5) cache.added(mk(now - rng.int(4000))); // a peer's, some old (a dump), some already expired
+      else if (op === 5) cache.remove(some());
+      else if (op === 6) cache.removed(some());
+      else if (op === 7) cache.get(some());
+      else if (op === 8) cache.put({ ...session(0, now), id: some() }); // the same id again (replaced)
+      else now += rng.int(200);
+      if (step % 7 === 0) {
+        // The node's horizon: 2 keepalive-dead periods back, in steps (cluster-node.ts sendKeepalives).
+        horizon = rng.next() < 0.05 ? horizon - 500 : Math.floor((now - 800) / 400) * 400;
+        cache.sweep(horizon);
+        const live = cache.entries();
+        assert.equal(live.length, cache.size, `seed ${seed} step ${step}: an expired session outlived the sweep`);
+        assert.equal(cache.settledDigest, fnvXor(live, horizon), `seed ${seed} step ${step}: settled digest`);
+        assert.equal(cache.digest, fnvXor(live), `seed ${seed} step ${step}: digest`);
+      }
+    }
+    assert.ok(removedSeen.length > 100, `seed ${seed}: removals exercised (${removedSeen.length})`);
+  }
+});
