@@ -15,6 +15,7 @@ import { CtcpDaemon } from "./node/ctcp-daemon.js";
 import { startDemoBackend } from "./node/demo-backend.js";
 import { createLogger } from "./node/log.js";
 import { createMetrics } from "./node/metrics.js";
+import { DaemonStartError } from "./node/messages.js";
 import { macToString } from "./transport/ether/mac.js";
 
 const USAGE = `usage: sslacc <command> [options]
@@ -225,9 +226,10 @@ async function start(argv: string[]): Promise<void> {
   try {
     at = await daemon.start();
   } catch (e) {
-    await daemon.stop().catch(() => {});
+    // start() stopped what it had started.
     await demo?.close();
-    fail(`--listen ${cfg.listen.address}:${cfg.listen.port}: ${(e as Error).message}`);
+    if (e instanceof DaemonStartError && e.part === "listen") fail(`--listen ${cfg.listen.address}:${cfg.listen.port}: ${(e.cause as Error).message}`);
+    fail((e as Error).message);
   }
   const admin = cfg.admin ? await startAdmin(daemon, cfg.admin, metrics).catch((e: Error) => fail(`--admin: ${e.message}`)) : null;
   const host = at.address.includes(":") ? `[${at.address}]` : at.address;

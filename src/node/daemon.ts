@@ -20,7 +20,7 @@ import { BucketMap, bucketOf, NO_SHARD, SourcePorts, type Endpoint } from "./buc
 import type { ClusterLink } from "./cluster-link.js";
 import { prepareCertificates, type CertificateSource, type PreparedCertificates } from "./certificates.js";
 import { DEFAULT_LIMITS, type Limits } from "./config.js";
-import type { CertificateGeneration, ShardInit, ShardItem, ToMain, ToMainConn, ToShard, ToShardTurn } from "./messages.js";
+import { DaemonErrors, type CertificateGeneration, type ShardInit, type ShardItem, type ToMain, type ToMainConn, type ToShard, type ToShardTurn } from "./messages.js";
 import { proxyHeader, type ProxyProtocol } from "./proxy-protocol.js";
 import { MemoryNodeSessionCache, type NodeSessionCache, type SessionChange } from "./sessions.js";
 import { Backoff, checkRespawnPolicy, DEFAULT_RESPAWN, evacuate, rebalanceStep, type Move, type RespawnPolicy } from "./shard-lifecycle.js";
@@ -72,6 +72,8 @@ export interface DaemonOptions {
   readonly poisonLimit?: number;
   /** Tests only: a shard dies (process.exit) when it produces backend plaintext containing this string (a "poison" input). */
   readonly testDieOnPlaintext?: string;
+  /** Tests only: the shard with this index throws while loading (start() must clean up what it started). */
+  readonly testShardFailsToLoad?: number;
 }
 
 type LogFn = (fields: Record<string, unknown>, msg: string) => void;
@@ -328,14 +330,31 @@ export class Daemon extends EventEmitter {
     this.opts.logger?.[level](fields, msg);
   }
 
+  /**
+   * Starts the shards, then listens. If any step fails, whatever was started
+   * (workers, the RSA pool, timers, the cluster member) is stopped before the
+   * error is rethrown, naming the shard or the address: a failed start
+   * leaves nothing running that would keep the process alive.
+   */
   async start(): Promise<Endpoint> {
+    try {
+      return await this.startAll();
+    } catch (e) {
+      await this.stop();
+      throw e;
+    }
+  }
+
+  private async startAll(): Promise<Endpoint> {
     for (let i = 0; i < this.opts.shards; i++) this.slots.push(this.spawn(i));
     await Promise.all(this.slots.map((s) => new Promise<void>((resolve, reject) => {
       s.worker.once("message", () => resolve());
-      s.worker.once("error", reject);
+      s.worker.once("error", (e) => reject(DaemonErrors.shardStartFailed(s.index, e)));
+      s.worker.once("exit", (code) => reject(DaemonErrors.shardStartFailed(s.index, `exited with code ${code} before it was ready`)));
     })));
+    const { address, port } = this.opts.listen;
     await new Promise<void>((resolve, reject) => {
-      this.server.once("error", reject);
+      this.server.once("error", (e) => reject(DaemonErrors.listenFailed(address, port, e)));
       // HAProxy's default backlog is maxconn (nginx: 511, Node: 511): with
       // 511 a burst of connects overflows the accept queue and each dropped
       // SYN costs its client a 1 s retransmit (measured: 5,000 connects in
@@ -440,6 +459,7 @@ export class Daemon extends EventEmitter {
       ...(this.opts.maxRecord !== undefined && { maxRecord: this.opts.maxRecord }),
       sessions: this.sessions.entries(), sessionTtlMs: this.limits.sessionTtlMs,
       ...(this.opts.testDieOnPlaintext !== undefined && { dieOnPlaintext: this.opts.testDieOnPlaintext }),
+      ...(this.opts.testShardFailsToLoad === index && { failToLoad: true }),
     };
   }
 

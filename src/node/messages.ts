@@ -62,6 +62,8 @@ export interface ShardInit {
   readonly busy: Float64Array;
   /** Tests only: die when producing backend plaintext that contains this (DaemonOptions.testDieOnPlaintext). */
   readonly dieOnPlaintext?: string;
+  /** Tests only: throw while loading, before "ready" (DaemonOptions.testShardFailsToLoad). */
+  readonly failToLoad?: boolean;
 }
 
 export type ToShard =
@@ -155,4 +157,20 @@ export const ShardErrors = {
   unknownConnection: (conn: number, t: string) => new Error(`shard: "${t}" for connection ${conn}, which this shard does not run`),
   unknownGeneration: (conn: number, gen: number) => new Error(`shard: connection ${conn} names certificate generation ${gen}, which this shard does not hold`),
   duplicateConnection: (conn: number) => new Error(`shard: connection ${conn} opened twice`),
+  failedToLoad: (shard: number) => new Error(`shard ${shard}: told to fail while loading (test)`),
+} as const;
+
+/** Daemon.start() failed; `part` says what (the CLI names the flag for "listen"). */
+export class DaemonStartError extends Error {
+  override readonly name = "DaemonStartError";
+  constructor(readonly part: "shard" | "listen", message: string, cause: unknown) {
+    super(`${message}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  }
+}
+
+/** The daemon's own errors (STYLE.md §9). */
+export const DaemonErrors = {
+  /** A shard's worker failed before it was ready; `cause` is its error. */
+  shardStartFailed: (shard: number, cause: unknown) => new DaemonStartError("shard", `shard ${shard} failed to start`, cause),
+  listenFailed: (address: string, port: number, cause: unknown) => new DaemonStartError("listen", `listen on ${address}:${port}`, cause),
 } as const;

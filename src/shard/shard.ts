@@ -272,6 +272,7 @@ function exhaustive(x: never): never {
 if (parentPort) {
   const port = parentPort;
   const init = workerData as ShardInit;
+  if (init.failToLoad) throw ShardErrors.failedToLoad(init.shard);
   const shard = new Shard(init, (m, transfer) => port.postMessage(m, transfer));
   port.on("message", (ms: ToShardTurn) => shard.turn(ms));
   port.postMessage({ t: "ready", shard: init.shard } satisfies ToMain);
