@@ -14,7 +14,7 @@ import { ClusterConfigError, type ClusterNodeConfig } from "./cluster/run-node.j
 import { CtcpDaemon } from "./node/ctcp-daemon.js";
 import { startDemoBackend } from "./node/demo-backend.js";
 import { createLogger } from "./node/log.js";
-import { createMetrics } from "./node/metrics.js";
+import { createCtcpMetrics, createMetrics } from "./node/metrics.js";
 import { DaemonStartError } from "./node/messages.js";
 import { macToString } from "./transport/ether/mac.js";
 
@@ -31,7 +31,7 @@ commands:
   start   run the daemon; with no options: a certificate generated under
           .sslacc/, a built-in demo backend, listening on 127.0.0.1:8443;
           SIGHUP re-reads the certificate files (open connections keep theirs),
-          SIGTERM drains, SIGINT stops
+          SIGTERM drains (ctcp clustered: LEAVE, the peers take the connections over), SIGINT stops
             --listen HOST:PORT      where clients connect (default 127.0.0.1:8443)
             --backend HOST:PORT     the plaintext backend (default: built-in demo backend)
             --cert FILE --key FILE  PEM certificate chain and RSA key (default: generated in the state dir);
@@ -301,15 +301,32 @@ async function startCtcp(cfg: StartConfig, certificates: CertificateSource[]): P
     if (e instanceof ChannelError) fail(`${cfg.cluster?.fields["--cluster-port"] ?? "--cluster-port"}: ${e.message}`);
     fail(`--wire ${c.wire.tap}: ${(e as Error).message}`);
   }
-  const admin = cfg.admin ? await startStatusAdmin(() => daemon.status(), cfg.admin).catch((e: Error) => fail(`--admin: ${e.message}`)) : null;
+  const metrics = createCtcpMetrics();
+  metrics.bind(daemon);
+  const admin = cfg.admin ? await startStatusAdmin(() => daemon.status(), cfg.admin, metrics).catch((e: Error) => fail(`--admin: ${e.message}`)) : null;
   console.log(`sslacc: clustered TCP on ${c.wire.tap}: VIP ${c.vipText}:${c.port}, MAC ${macToString(c.vmac)}, ${c.recovery} recovery`);
   console.log(`sslacc: backend ${c.backend.text} (over the wire, from the VIP)`);
-  if (admin) console.log(`sslacc: status at http://${admin.endpoint.address}:${admin.endpoint.port}/status`);
+  if (admin) {
+    const base = `http://${admin.endpoint.address}:${admin.endpoint.port}`;
+    console.log(`sslacc: status at ${base}/status, Prometheus metrics at ${base}/metrics`);
+  }
   console.log(`try: ip netns exec CLIENT_NS curl -k https://${c.vipText}${c.port === 443 ? "" : `:${c.port}`}/`);
   let stopping = false;
   const stop = (sig: string) => {
     if (stopping) return;
     stopping = true;
+    if (sig === "SIGTERM") {
+      const n = daemon.core.connectionCount;
+      console.log(`sslacc: SIGTERM, draining ${n.live + n.dormant} connections (deadline ${cfg.limits.drainTimeoutMs} ms)`);
+      void daemon.drain(cfg.limits.drainTimeoutMs).then(async (r) => {
+        await admin?.close();
+        console.log(r.how === "handover"
+          ? `sslacc: left the cluster; the peers took ${r.connections} connections over; stopped`
+          : `sslacc: drained${r.cut > 0 ? `, ${r.cut} connections cut at the deadline` : ""}; stopped`);
+        process.exit(0);
+      });
+      return;
+    }
     console.log(`sslacc: ${sig}, stopping`);
     void Promise.all([daemon.stop(), admin?.close()]).then(() => process.exit(0));
   };

@@ -40,7 +40,8 @@ export interface CtcpCluster {
   readonly backend: NsBackend;
   readonly nodes: NodeProc[];
   status(i: number): Promise<CtcpStatus | null>;
-  kill(i: number): void;
+  /** SIGKILL (a crash) or SIGTERM (a drain: LEAVE, the peers take over). */
+  kill(i: number, signal?: "SIGKILL" | "SIGTERM"): void;
   start(i: number): Promise<void>;
   /** Until every live node sees every other live one and each bucket has an owner (a rejoining node gets its share gradually: minutes under load). */
   settled(timeoutMs?: number): Promise<void>;
@@ -125,8 +126,8 @@ export async function startCtcpCluster(n: number, opts: { recovery?: "eager" | "
     backend: backend!,
     nodes,
     status,
-    kill(i) {
-      nodes[i]!.child?.kill("SIGKILL");
+    kill(i, signal = "SIGKILL") {
+      nodes[i]!.child?.kill(signal);
     },
     start,
     async settled(timeoutMs = 60_000) {
@@ -163,17 +164,21 @@ export interface RoundResult {
   readonly curlCode: number;
   readonly killed: number | null;
   readonly killAtMs: number | null;
+  /** SIGTERM rounds: the drained node's exit code (0 expected). */
+  readonly exitCode: number | null;
   readonly seconds: number;
   readonly detail: string;
 }
 
 /**
  * One round: curl moves `bytes` through the VIP (download or upload) while
- * the node holding the connection is kill -9ed after a random delay; then
- * the node is started again and the cluster settles. ok: curl exit 0, the
- * SHA-256 matches, the backend saw the request exactly once.
+ * the node holding the connection is kill -9ed (or sent SIGTERM: it drains
+ * by handing its connections over) after a random delay; then the node is
+ * started again and the cluster settles. ok: curl exit 0, the SHA-256
+ * matches, the backend saw the request exactly once, and a SIGTERMed node
+ * exited 0 within its drain timeout.
  */
-export async function failoverRound(c: CtcpCluster, round: number, direction: "down" | "up", bytes: number, rng: () => number): Promise<RoundResult> {
+export async function failoverRound(c: CtcpCluster, round: number, direction: "down" | "up", bytes: number, rng: () => number, signal: "SIGKILL" | "SIGTERM" = "SIGKILL"): Promise<RoundResult> {
   const reqId = `r${round}-${direction}-${randomBytes(3).toString("hex")}`;
   const url = direction === "down" ? `https://${c.wire.vip}/bytes/${bytes}` : `https://${c.wire.vip}/upload`;
   const argv =
@@ -204,7 +209,7 @@ export async function failoverRound(c: CtcpCluster, round: number, direction: "d
       const ss = await Promise.all(c.nodes.map((_, i) => c.status(i)));
       const owner = ss.findIndex((s) => (s?.connections?.live ?? 0) > 0);
       if (owner >= 0) {
-        c.kill(owner);
+        c.kill(owner, signal);
         killed = owner;
         killAtMs = Date.now() - t0;
         return;
@@ -222,9 +227,18 @@ export async function failoverRound(c: CtcpCluster, round: number, direction: "d
   if (code !== 0) problems.push(`curl exit ${code}: ${err.trim()}`);
   if (result !== expected) problems.push(`${direction === "down" ? `sha/length mismatch (${got} bytes)` : `upload answer ${out.slice(0, 80)}`}`);
   if (seen !== 1) problems.push(`backend saw the request ${seen} times`);
-  if (killed !== null) await c.start(killed);
+  let exitCode: number | null = null;
+  if (killed !== null) {
+    const child = c.nodes[killed]!.child!;
+    if (child.exitCode === null && child.signalCode === null) await new Promise((r) => child.once("exit", r));
+    if (signal === "SIGTERM") {
+      exitCode = child.exitCode ?? -1;
+      if (exitCode !== 0) problems.push(`drained node ${killed + 1} exited ${child.exitCode ?? child.signalCode}: ${c.nodes[killed]!.log.slice(-400)}`);
+    }
+    await c.start(killed);
+  }
   await c.settled();
-  return { direction, ok: problems.length === 0, curlCode: code, killed: killed === null ? null : killed + 1, killAtMs, seconds, detail: problems.join("; ") };
+  return { direction, ok: problems.length === 0, curlCode: code, killed: killed === null ? null : killed + 1, killAtMs, exitCode, seconds, detail: problems.join("; ") };
 }
 
 export interface Transfer {

@@ -12,8 +12,8 @@ export async function startAdmin(daemon: Daemon, at: Endpoint, metrics?: Metrics
   return startStatusAdmin(() => daemon.status(), at, metrics);
 }
 
-/** `GET /status` from any status source (the ctcp daemon has no Prometheus metrics yet). */
-export async function startStatusAdmin(status: () => unknown, at: Endpoint, metrics?: Metrics): Promise<ListeningHttp> {
+/** `GET /status` from any status source, `GET /metrics` from its registry (the ctcp daemon: createCtcpMetrics). */
+export async function startStatusAdmin(status: () => unknown, at: Endpoint, metrics?: Pick<Metrics, "registry">): Promise<ListeningHttp> {
   const server: Server = createServer((req, res) => {
     if (req.method === "GET" && req.url === "/status") {
       res.writeHead(200, { "content-type": "application/json" });

@@ -56,6 +56,26 @@ export interface CtcpDaemonCounters {
   failed: number;
 }
 
+/** What a drain did (SIGTERM, docs/ctcp.md "Drain"). */
+export interface CtcpDrainResult {
+  /**
+   * handover: clustered with live peers, this member said LEAVE and went
+   * silent; the master gave its buckets to the peers at once and they took
+   * the connections over from their mirrored state (the takeover of a dead
+   * member, without waiting for the death timeout). finish: alone (or no
+   * peer alive), new SYNs were refused and the live connections ran to
+   * their close.
+   */
+  readonly how: "handover" | "finish";
+  /** Connections this node held when the drain began (live + dormant). */
+  readonly connections: number;
+  /** finish: connections still open at the deadline, then cut. */
+  readonly cut: number;
+}
+
+/** How often a finishing drain looks whether its connections are done. */
+const DRAIN_POLL_MS = 20;
+
 /** The core with the events the shell acts on; a FrameMachine for the driver. */
 class CoreMachine implements FrameMachine {
   constructor(
@@ -115,6 +135,7 @@ export class CtcpDaemon {
   private master = false;
   private owned: ReadonlySet<number> = new Set();
   private stopped = false;
+  private draining = false;
 
   constructor(private readonly opts: CtcpDaemonOptions) {}
 
@@ -196,6 +217,43 @@ export class CtcpDaemon {
     o.logger.info({ vip: c.vipText, port: c.port, tap: c.wire.tap, recovery: c.recovery, clustered: this.cluster !== null }, "ctcp node on the wire");
   }
 
+  /**
+   * Graceful stop (SIGTERM). Clustered with a live peer: LEAVE and go silent
+   * — the peers take every connection over with its mirrored state, the
+   * clustered way (SSLACC §3.1; the Laws make any moment safe, as for a
+   * crash, and LEAVE spares the clients the death timeout). Otherwise: new
+   * SYNs get a RST and the live connections finish, until `deadlineMs`;
+   * what is left then is cut. Then everything stops.
+   */
+  async drain(deadlineMs: number): Promise<CtcpDrainResult> {
+    const count = this.core.connectionCount;
+    const connections = count.live + count.dormant;
+    this.draining = true;
+    const peers = this.livePeers();
+    if (peers > 0) {
+      this.opts.logger.info({ connections, peers }, "drain: leaving the cluster; the peers take the connections over from their mirrors");
+      await this.stop();
+      return { how: "handover", connections, cut: 0 };
+    }
+    this.opts.logger.info({ connections, deadlineMs }, "drain: refusing new connections, letting the live ones finish");
+    this.driver!.run(() => this.core.stopAccepting());
+    const until = Date.now() + deadlineMs;
+    while (this.core.openConnections > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, DRAIN_POLL_MS));
+    const cut = this.core.openConnections;
+    if (cut > 0) this.opts.logger.warn({ connections: cut, deadlineMs }, "drain deadline reached; cutting the remaining connections");
+    await this.stop();
+    return { how: "finish", connections, cut };
+  }
+
+  /** Other members heard from within the death timeout. */
+  private livePeers(): number {
+    const running = this.cluster;
+    if (running === null) return 0;
+    const m = running.node.membership;
+    const now = monotonicNow();
+    return m.peerIds.filter((id) => m.alive(id, now)).length;
+  }
+
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
@@ -214,6 +272,7 @@ export class CtcpDaemon {
       vip: `${this.opts.ctcp.vipText}:${this.opts.ctcp.port}`,
       tap: this.opts.ctcp.wire.tap,
       master: this.master,
+      draining: this.draining,
       owned: this.cluster === null ? BUCKETS : this.owned.size,
       counters: { ...this.counters },
       connections: core?.connectionCount ?? null,

@@ -2,11 +2,15 @@
 //
 //   Daemon counters / failures / pool stats ──collect() at scrape time──> counters and gauges
 //   Daemon observe hooks (checkpoint stored, RSA done) ──────────────────> histograms
+//   CtcpDaemon status (`--transport ctcp`) ──collect() at scrape time──> sslacc_ctcp_* (createCtcpMetrics)
 //
 // Counters are read from the daemon when scraped rather than incremented
 // on the data path: the daemon already counts, and a scrape every few
 // seconds costs less than a prom-client call per byte event.
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import type { ClusterStatus } from "../cluster/cluster-node.js";
+import type { ChannelCounters } from "../cluster/channel.js";
+import type { CtcpDaemon } from "./ctcp-daemon.js";
 import type { Daemon, DaemonObserver } from "./daemon.js";
 
 export interface Metrics {
@@ -16,12 +20,13 @@ export interface Metrics {
   bind(daemon: Daemon): void;
 }
 
-/** A counter whose value is read from `read()` at scrape time (per label set). */
-type ClusterStatusOf = () => ReturnType<Daemon["clusterStatus"]>;
+/** What the cluster metrics read: the channel's status (both transports have it). */
+type ChannelStatus = ClusterStatus & { readonly channel: ChannelCounters };
+type Samples = [Record<string, string>, number][];
 
 /** docs/cluster-protocol.md §10.1 item 7: membership, map, replication, drops, aggregation (nothing when alone). */
-function clusterMetrics(registry: Registry, st: ClusterStatusOf): void {
-  const gauge = (name: string, help: string, labelNames: string[], read: (s: NonNullable<ReturnType<ClusterStatusOf>>) => [Record<string, string>, number][]) =>
+function clusterMetrics(registry: Registry, st: () => ChannelStatus | null): void {
+  const gauge = (name: string, help: string, labelNames: string[], read: (s: ChannelStatus) => Samples) =>
     new Gauge({
       name, help, labelNames, registers: [registry],
       collect() {
@@ -30,7 +35,7 @@ function clusterMetrics(registry: Registry, st: ClusterStatusOf): void {
         if (s) for (const [labels, v] of read(s)) this.set(labels, v);
       },
     });
-  const counter = (name: string, help: string, labelNames: string[], read: (s: NonNullable<ReturnType<ClusterStatusOf>>) => [Record<string, string>, number][]) =>
+  const counter = (name: string, help: string, labelNames: string[], read: (s: ChannelStatus) => Samples) =>
     mirroredCounter(registry, name, help, labelNames, () => {
       const s = st();
       return s ? read(s) : [];
@@ -47,13 +52,21 @@ function clusterMetrics(registry: Registry, st: ClusterStatusOf): void {
   counter("sslacc_cluster_datagrams_total", "Cluster datagrams received and sent.", ["direction"], (s) => [[{ direction: "in" }, s.channel.datagramsIn], [{ direction: "out" }, s.channel.datagramsOut]]);
   counter("sslacc_cluster_messages_total", "Cluster messages put into datagrams (aggregation: messages / datagrams sent).", [], (s) => [[{}, s.aggregation["messages"] ?? 0]]);
   counter("sslacc_cluster_checkpoints_replicated_total", "Relay checkpoints acknowledged by their mirrors.", [], (s) => [[{}, s.replication["replicated"] ?? 0]]);
-  counter("sslacc_cluster_connections_total", "Connections by how the cluster took them: replicated, unreplicated (another member's bucket), refused (not_owner or too large: closed), detached (bucket lost).", ["kind"], (s) => [
-    [{ kind: "replicated" }, s.link.replicatedConnections], [{ kind: "unreplicated" }, s.link.unreplicatedConnections],
-    [{ kind: "not_owner" }, s.link.notOwner], [{ kind: "too_large" }, s.link.checkpointTooLarge], [{ kind: "detached" }, s.link.detached],
-  ]);
 }
 
-function mirroredCounter(registry: Registry, name: string, help: string, labelNames: string[], read: () => [Record<string, string>, number][]): void {
+/** The kernel transport's cluster link: how each connection's replication went (docs/cluster-protocol.md §10.1). */
+function clusterLinkMetrics(registry: Registry, st: () => ReturnType<Daemon["clusterStatus"]>): void {
+  mirroredCounter(registry, "sslacc_cluster_connections_total", "Connections by how the cluster took them: replicated, unreplicated (another member's bucket), refused (not_owner or too large: closed), detached (bucket lost).", ["kind"], () => {
+    const s = st();
+    return s ? [
+      [{ kind: "replicated" }, s.link.replicatedConnections], [{ kind: "unreplicated" }, s.link.unreplicatedConnections],
+      [{ kind: "not_owner" }, s.link.notOwner], [{ kind: "too_large" }, s.link.checkpointTooLarge], [{ kind: "detached" }, s.link.detached],
+    ] : [];
+  });
+}
+
+/** A counter whose value is read from `read()` at scrape time (per label set). */
+function mirroredCounter(registry: Registry, name: string, help: string, labelNames: string[], read: () => Samples): void {
   new Counter({
     name, help, labelNames, registers: [registry],
     collect() {
@@ -130,6 +143,7 @@ export function createMetrics(): Metrics {
     },
   });
   clusterMetrics(registry, () => d?.clusterStatus() ?? null);
+  clusterLinkMetrics(registry, () => d?.clusterStatus() ?? null);
   // Buckets: a stored checkpoint is one thread hop (~0.1 ms) plus the
   // shard's work; an RSA-2048 operation ~0.25 ms (native) to ~2 ms (WASM)
   // plus queueing under load.
@@ -147,6 +161,74 @@ export function createMetrics(): Metrics {
       checkpointStored: (s) => checkpointLatency.observe(s),
       rsaDone: (s, ok) => rsaLatency.observe({ result: ok ? "ok" : "error" }, s),
     },
+    bind(daemon) {
+      d = daemon;
+    },
+  };
+}
+
+export interface CtcpMetrics {
+  readonly registry: Registry;
+  /** Attach the ctcp daemon whose status the collectors read. */
+  bind(daemon: CtcpDaemon): void;
+}
+
+type CtcpStatus = ReturnType<CtcpDaemon["status"]>;
+
+/**
+ * `--transport ctcp` (docs/ctcp.md "The daemon on the wire"): the node core's
+ * counters (dispatch drops, link drops, records, restores, partial and
+ * forward ACKs, takeovers) and the cluster's, read from `status()` at scrape
+ * time. Names shared with the kernel transport mean the same there.
+ */
+export function createCtcpMetrics(): CtcpMetrics {
+  const registry = new Registry();
+  let d: CtcpDaemon | null = null;
+  const read = (f: (s: CtcpStatus) => Samples) => (): Samples => (d ? f(d.status()) : []);
+  const node = (f: (n: NonNullable<CtcpStatus["node"]>) => Samples) => read((s) => (s.node ? f(s.node) : []));
+  const byLabel = (label: string, m: Record<string, number>): Samples => Object.entries(m).map(([k, v]) => [{ [label]: k }, v]);
+  const counter = (name: string, help: string, labelNames: string[], f: () => Samples) => mirroredCounter(registry, name, help, labelNames, f);
+
+  counter("sslacc_handshakes_total", "Completed TLS handshakes by kind (full: an RSA operation; resumed: from the session cache).", ["kind"],
+    read((s) => [[{ kind: "full" }, s.counters.handshakes - s.counters.resumed], [{ kind: "resumed" }, s.counters.resumed]]));
+  counter("sslacc_rsa_operations_total", "RSA private operations requested from the pool.", [], read((s) => [[{}, s.counters.rsaRequests]]));
+  counter("sslacc_connections_accepted_total", "Client connections accepted (a SYN answered and its handshake's ACK taken).", [], node((n) => [[{}, n.stats.accepted]]));
+  counter("sslacc_ctcp_drops_total", "Segments the node core dropped, by reason (not-owner: another member's bucket; no-connection; listen-*: the stateless listener's).", ["reason"],
+    node((n) => byLabel("reason", n.drops)));
+  counter("sslacc_ctcp_link_drops_total", "Frames the Ethernet/ARP/IPv4/TCP layer dropped, by reason (checksums, foreign MACs, ARP, full queues).", ["reason"],
+    node((n) => byLabel("reason", n.linkDrops)));
+  counter("sslacc_ctcp_records_total", "Connection records handed to the replication channel.", [], node((n) => [[{}, n.stats.records]]));
+  counter("sslacc_ctcp_records_refused_total", "Records the replication channel refused, by reason (not_owner, too large): retried, nothing new acknowledged meanwhile.", ["reason"],
+    node((n) => byLabel("reason", n.stats.recordsRefused)));
+  counter("sslacc_ctcp_restores_total", "Connections restored from mirrored state, by how (eager at takeover; selective: on-packet or by the sweep).", ["how"],
+    node((n) => byLabel("how", n.stats.restored)));
+  counter("sslacc_ctcp_takeovers_total", "Buckets acquired with their mirrored connections (a dead or leaving member's).", [], node((n) => [[{}, n.stats.takeovers]]));
+  counter("sslacc_ctcp_partial_acks_total", "SSLACC §5.5 partial ACKs: bytes read but not consumed, clustered as kept bytes and acknowledged.", [], node((n) => [[{}, n.stats.partialAcks]]));
+  counter("sslacc_ctcp_forward_acks_total", "SSLACC §4.6 forward ACKs accepted after a restore (the peer held bytes the previous owner sent).", [], node((n) => [[{}, n.stats.forwardAcks]]));
+  counter("sslacc_ctcp_bad_entries_total", "Mirrored states that did not decode or restore at a takeover (that connection is lost).", [], node((n) => [[{}, n.stats.badEntries]]));
+  counter("sslacc_ctcp_connection_failures_total", "Connections dropped on an internal error (the node goes on).", [], node((n) => [[{}, n.stats.failures]]));
+  counter("sslacc_ctcp_frames_total", "Ethernet frames through the link, in and out.", ["direction"],
+    node((n) => [[{ direction: "in" }, n.link.framesIn], [{ direction: "out" }, n.link.framesOut]]));
+  counter("sslacc_ctcp_relay_restarts_total", "Times the socat relay to the TAP was started again after it exited.", [],
+    read((s) => [[{}, Math.max(0, (s.wire.relay?.starts ?? 0) - 1)]]));
+  new Gauge({
+    name: "sslacc_ctcp_connections", help: "Connections on this node: live (accepted or restored, until TIME_WAIT ends) and dormant (mirrored, selective recovery, not restored yet).",
+    labelNames: ["state"], registers: [registry],
+    collect() {
+      this.reset();
+      const c = d?.status().connections;
+      if (c) for (const [state, v] of Object.entries(c)) this.set({ state }, v);
+    },
+  });
+  new Gauge({
+    name: "sslacc_ctcp_draining", help: "1 once SIGTERM started the drain (no new connections; live ones finish or move to the peers).", registers: [registry],
+    collect() {
+      this.set(d?.status().draining ? 1 : 0);
+    },
+  });
+  clusterMetrics(registry, () => d?.status().cluster ?? null);
+  return {
+    registry,
     bind(daemon) {
       d = daemon;
     },

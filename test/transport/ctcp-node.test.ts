@@ -163,3 +163,34 @@ test("takeover of mirrored connections: eager restores all at once (one ACK each
   node.bucketAcquired(3, [{ connId: 1, state: Uint8Array.of(1, 2, 3) }], 0);
   assert.equal(node.stats.badEntries, 1);
 });
+
+test("drain (stopAccepting): a SYN and a fingered handshake ACK get a RST; within 2·MSL of a takeover they are dropped quietly (counted)", () => {
+  const port = 40100;
+  const b = bucketFor(port);
+  const { node } = makeNode({ buckets: [...Array(BUCKETS).keys()] });
+  // A SYN-ACK taken before the drain: its fingered ACK would open the connection.
+  node.onFrame(frameOf(client(), segment(port, 443, {})), 0);
+  const synAck = segmentsOut(node)[0]!;
+  node.stopAccepting();
+  node.onFrame(frameOf(client(), segment(port + 1, 443, {})), 1);
+  const refused = segmentsOut(node);
+  assert.equal(refused.length, 1);
+  assert.equal(refused[0]!.flags, RST | ACK, "RFC 9293 §3.10.7.1: <SEQ=0><ACK=SEG.SEQ+1><CTL=RST,ACK>");
+  assert.equal(refused[0]!.ack, 1001);
+  node.onFrame(frameOf(client(), segment(port, 443, { flags: ACK, seq: 1001, ack: synAck.seq + 1, options: {} })), 2);
+  const ackRefused = segmentsOut(node);
+  assert.equal(ackRefused.length, 1);
+  assert.equal(ackRefused[0]!.flags, RST);
+  assert.equal(ackRefused[0]!.seq, synAck.seq + 1);
+  assert.deepEqual(node.connectionCount, { live: 0, dormant: 0 });
+  assert.equal(node.stats.accepted, 0);
+  assert.equal(node.stats.resets, 2);
+
+  const heir = makeNode();
+  heir.node.bucketAcquired(b, [], 100);
+  heir.node.stopAccepting();
+  heir.node.onFrame(frameOf(client(), segment(port, 443, {}), VIP, 101), 101);
+  assert.equal(segmentsOut(heir.node).length, 0);
+  assert.equal(heir.node.drops["listen-closed"], 1);
+  assert.equal(heir.node.stats.takeovers, 1);
+});

@@ -86,5 +86,6 @@ test("forward ACK after a takeover in a 2 MB download with 50 ms mirror latency:
     assert.ok(r.crashed, `nth=${nth}: no crash`);
     assert.equal(r.tooLarge, 0, `nth=${nth}: records refused as too large`);
     assert.ok(c.ok, `nth=${nth}: ${c.why}`);
+    assert.ok(r.forwardAcks >= 1, `nth=${nth}: the heir counted the client's forward ACK (${r.forwardAcks})`);
   }
 });

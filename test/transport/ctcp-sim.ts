@@ -157,6 +157,8 @@ export interface SimResult {
   /** Milliseconds of CPU in bucketAcquired and in restores triggered by packets or the sweep (real time, not simulated). */
   readonly takeoverCpuMs: number;
   readonly partialAcks: number;
+  /** Forward ACKs (§4.6) the nodes accepted after a takeover. */
+  readonly forwardAcks: number;
   /** The mirrored states handed to the heir. */
   readonly mirroredAtTakeover: readonly Uint8Array[];
   /** Simulated ms from the takeover to the client's first progress (a new byte or ACK) after it. */
@@ -274,6 +276,7 @@ export class Sim {
   private takeoverCpuMs = 0;
   private readonly restored = { eager: 0, "on-packet": 0, sweep: 0 };
   private partialAcks = 0;
+  private forwardAcks = 0;
   private readonly mirroredAtTakeover: Uint8Array[] = [];
   private takeoverAt: number | null = null;
   private recoveryMs: number | null = null;
@@ -409,6 +412,7 @@ export class Sim {
 
   private collectStats(node: CtcpNode): void {
     this.partialAcks += node.stats.partialAcks;
+    this.forwardAcks += node.stats.forwardAcks;
   }
 
   private flushNode(i: number): void {
@@ -713,7 +717,7 @@ export class Sim {
     for (const n of this.nodes) if (n) this.collectStats(n);
     return {
       conns, ownerInputs: this.ownerInputs, phaseStarts: this.phaseStarts, phaseTimes: this.phaseTimes, crashed: this.crashed, crashPhase: this.crashPhase, restored: this.restored, tooLarge: this.tooLarge,
-      takeoverCpuMs: this.takeoverCpuMs, partialAcks: this.partialAcks, mirroredAtTakeover: this.mirroredAtTakeover, recoveryMs: this.recoveryMs, backendConnections: this.backendConns.size, resetsSeen: this.resetsSeen, timeMs: this.now,
+      takeoverCpuMs: this.takeoverCpuMs, partialAcks: this.partialAcks, forwardAcks: this.forwardAcks, mirroredAtTakeover: this.mirroredAtTakeover, recoveryMs: this.recoveryMs, backendConnections: this.backendConns.size, resetsSeen: this.resetsSeen, timeMs: this.now,
     };
   }
 }

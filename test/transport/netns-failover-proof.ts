@@ -1,10 +1,11 @@
 // The namespace failover proof of issue 7, opt-in (`npm run proof:ctcp --
 // [--rounds 20] [--down-mib 64] [--up-mib 32] [--recovery eager|selective]
-// [--json FILE]`): three `sslacc start --transport ctcp` processes on a
-// hub-mode wire, curl in the client namespace, a real backend; each round
-// kill -9s the node holding the connection at a random moment of a download
-// and of an upload, restarts it, and checks curl's exit code, the SHA-256 and
-// that the backend saw the request once. Needs root, /dev/net/tun, socat.
+// [--json FILE] [--signal KILL|TERM]`): three `sslacc start --transport ctcp`
+// processes on a hub-mode wire, curl in the client namespace, a real backend;
+// each round kill -9s (or, with --signal TERM, drains: LEAVE and hand over)
+// the node holding the connection at a random moment of a download and of an
+// upload, restarts it, and checks curl's exit code, the SHA-256 and that the
+// backend saw the request once. Needs root, /dev/net/tun, socat.
 import { parseArgs } from "node:util";
 import { writeFileSync } from "node:fs";
 import { wireMissing } from "../../bench/wire/netns.js";
@@ -18,6 +19,7 @@ const { values } = parseArgs({
     recovery: { type: "string", default: "eager" },
     seed: { type: "string", default: "1" },
     json: { type: "string" },
+    signal: { type: "string", default: "KILL" },
   },
 });
 const why = wireMissing(["socat", "ip", "curl"]);
@@ -26,6 +28,12 @@ if (why !== null) {
   process.exit(1);
 }
 const recovery = values.recovery === "selective" ? "selective" : "eager";
+if (values.signal !== "KILL" && values.signal !== "TERM") {
+  console.error(`--signal: KILL or TERM, got ${JSON.stringify(values.signal)}`);
+  process.exit(2);
+}
+const signal = values.signal === "TERM" ? "SIGTERM" : "SIGKILL";
+const how = signal === "SIGTERM" ? "a SIGTERM (drain: LEAVE, handover)" : "a kill -9";
 let seed = Number(values.seed) >>> 0 || 1;
 const rng = () => {
   seed ^= seed << 13;
@@ -39,15 +47,15 @@ const cluster = await startCtcpCluster(3, { recovery });
 try {
   for (let r = 1; r <= rounds; r++) {
     for (const [dir, mib] of [["down", Number(values["down-mib"])], ["up", Number(values["up-mib"])]] as const) {
-      const res = await failoverRound(cluster, r, dir, mib << 20, rng);
+      const res = await failoverRound(cluster, r, dir, mib << 20, rng, signal);
       results.push(res);
-      console.log(`round ${r} ${dir} ${mib} MiB: ${res.ok ? "ok" : "FAIL"} (node ${res.killed ?? "-"} killed at ${res.killAtMs ?? "-"} ms, ${res.seconds.toFixed(1)} s)${res.ok ? "" : ` ${res.detail}`}`);
+      console.log(`round ${r} ${dir} ${mib} MiB: ${res.ok ? "ok" : "FAIL"} (node ${res.killed ?? "-"} ${signal} at ${res.killAtMs ?? "-"} ms, ${res.seconds.toFixed(1)} s)${res.ok ? "" : ` ${res.detail}`}`);
     }
   }
 } finally {
   await cluster.stop();
 }
 const failed = results.filter((r) => !r.ok).length;
-console.log(`${results.length - failed}/${results.length} transfers survived a kill -9 of their node (${recovery} recovery)`);
-if (values.json) writeFileSync(values.json, JSON.stringify({ recovery, rounds, results }, null, 2));
+console.log(`${results.length - failed}/${results.length} transfers survived ${how} of their node (${recovery} recovery)`);
+if (values.json) writeFileSync(values.json, JSON.stringify({ recovery, signal, rounds, results }, null, 2));
 process.exit(failed === 0 ? 0 : 1);

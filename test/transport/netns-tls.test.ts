@@ -6,12 +6,13 @@
 // builds its own wire (scripts/ctcp-wire.sh) and removes it.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { CtcpDaemon } from "../../src/node/ctcp-daemon.js";
 import { ctcpConfig } from "../../src/node/ctcp-config.js";
 import { createLogger } from "../../src/node/log.js";
+import { createCtcpMetrics } from "../../src/node/metrics.js";
 import { freeUdpPort } from "../../src/transport/shell/tap-relay.js";
 import { testIdentity } from "../helpers/engine-harness.js";
 import { requireWire, startNsBackend, teardown, wireUp, type Wire } from "../helpers/netns.js";
@@ -101,4 +102,106 @@ test("real wire, TLS: openssl s_client (TLS 1.2, AES128-SHA) through one ctcp no
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout.toString(), /^HTTP\/1\.1 200 OK[\s\S]*hello s_client from /);
   assert.deepEqual(backend.requests, ["s_client GET /"]);
+});
+
+/** The value of one sample line (`name{labels} value`), 0 if absent. */
+function sample(text: string, series: string): number {
+  const line = text.split("\n").find((l) => l.startsWith(`${series} `));
+  return line ? Number(line.slice(series.length + 1)) : 0;
+}
+
+test("real wire, TLS: the ctcp node's counters on /metrics (HELP/TYPE, moving with traffic)", async (t) => {
+  if (!requireWire(t, ["socat", "ip", "curl"])) return;
+  const later = teardown(t);
+  const w = wireUp(1);
+  later(() => w.down());
+  const backend = await startNsBackend(w, 8080);
+  later(() => backend.stop());
+  const node = await startCtcpNode(w, w.taps[0]!, 8080);
+  later(() => node.stop());
+  const metrics = createCtcpMetrics();
+  metrics.bind(node);
+
+  const before = await metrics.registry.metrics();
+  for (const name of [
+    "sslacc_handshakes_total", "sslacc_rsa_operations_total", "sslacc_connections_accepted_total", "sslacc_ctcp_drops_total", "sslacc_ctcp_link_drops_total",
+    "sslacc_ctcp_records_total", "sslacc_ctcp_records_refused_total", "sslacc_ctcp_restores_total", "sslacc_ctcp_takeovers_total", "sslacc_ctcp_partial_acks_total",
+    "sslacc_ctcp_forward_acks_total", "sslacc_ctcp_bad_entries_total", "sslacc_ctcp_connection_failures_total", "sslacc_ctcp_frames_total",
+    "sslacc_ctcp_relay_restarts_total", "sslacc_ctcp_connections", "sslacc_ctcp_draining",
+  ]) {
+    assert.match(before, new RegExp(`^# HELP ${name} \\S`, "m"), name);
+    assert.match(before, new RegExp(`^# TYPE ${name} (counter|gauge)$`, "m"), name);
+  }
+  assert.equal(sample(before, 'sslacc_handshakes_total{kind="full"}'), 0);
+  assert.equal(sample(before, 'sslacc_ctcp_connections{state="live"}'), 0);
+
+  for (const id of ["m1", "m2"]) {
+    const r = await inClient(w, ["curl", "-sS", "-k", "--max-time", "30", "-H", `x-req-id: ${id}`, `https://${w.vip}/`]);
+    assert.equal(r.code, 0, r.stderr);
+  }
+  // A 256 KiB upload: the backend leg's §5.5 partial ACKs (the relay consumes in 16 KB records).
+  const up = await inClient(w, ["sh", "-c", `head -c 262144 /dev/zero | curl -sS -k --max-time 60 -H 'x-req-id: m3' --data-binary @- https://${w.vip}/upload`]);
+  assert.equal(up.code, 0, up.stderr);
+  const after = await metrics.registry.metrics();
+  assert.equal(sample(after, 'sslacc_handshakes_total{kind="full"}'), 3, after);
+  assert.equal(sample(after, "sslacc_rsa_operations_total"), 3);
+  assert.equal(sample(after, "sslacc_connections_accepted_total"), 3);
+  assert.ok(sample(after, "sslacc_ctcp_records_total") >= 3 * 4, after);
+  assert.ok(sample(after, 'sslacc_ctcp_frames_total{direction="in"}') > 0);
+  assert.ok(sample(after, 'sslacc_ctcp_frames_total{direction="out"}') > 0);
+  assert.equal(sample(after, 'sslacc_ctcp_link_drops_total{reason="tcp-checksum"}'), 0);
+  assert.equal(sample(after, "sslacc_ctcp_takeovers_total"), 0, "alone: no takeover");
+  assert.equal(sample(after, "sslacc_ctcp_draining"), 0);
+  // The metrics read the same counters as /status.
+  const s = node.status();
+  assert.equal(sample(after, "sslacc_ctcp_records_total"), s.node!.stats.records);
+  assert.equal(sample(after, "sslacc_ctcp_partial_acks_total"), s.node!.stats.partialAcks);
+});
+
+test("real wire, TLS: drain (SIGTERM) of a lone ctcp node — new connections refused at once, a live download finishes, then it stops", async (t) => {
+  if (!requireWire(t, ["socat", "ip", "curl"])) return;
+  const later = teardown(t);
+  const w = wireUp(1);
+  later(() => w.down());
+  const backend = await startNsBackend(w, 8080);
+  later(() => backend.stop());
+  const node = await startCtcpNode(w, w.taps[0]!, 8080);
+  later(() => node.stop());
+  const metrics = createCtcpMetrics();
+  metrics.bind(node);
+
+  // 2 MiB at 512 KiB/s: ~4 s, so the drain starts mid-transfer.
+  const MiB = 1 << 20;
+  const download = spawn("ip", ["netns", "exec", w.clientNs, "curl", "-sS", "-k", "--max-time", "60", "--limit-rate", "512k", "-H", "x-req-id: drained", "-o", "-", `https://${w.vip}/bytes/${2 * MiB}`]);
+  const chunks: Buffer[] = [];
+  let got = 0;
+  download.stdout.on("data", (d: Buffer) => {
+    chunks.push(d);
+    got += d.length;
+  });
+  let stderr = "";
+  download.stderr.on("data", (d: Buffer) => void (stderr += d.toString()));
+  const exited = new Promise<number>((r) => download.once("exit", (code) => r(code ?? -1)));
+  for (let i = 0; i < 600 && got < 256 << 10; i++) await sleep(25);
+  assert.ok(got >= 256 << 10, `the download started (${got} bytes)`);
+  assert.equal(node.core.connectionCount.live, 1);
+
+  const drained = node.drain(60_000);
+  assert.equal(sample(await metrics.registry.metrics(), "sslacc_ctcp_draining"), 1);
+  // A new client is refused by a RST (curl: "Couldn't connect", exit 7), not left retransmitting its SYN.
+  const t0 = Date.now();
+  const refused = await inClient(w, ["curl", "-sS", "-k", "--max-time", "20", "-H", "x-req-id: refused", `https://${w.vip}/`]);
+  assert.equal(refused.code, 7, refused.stderr);
+  assert.ok(Date.now() - t0 < 5000, `refused at once (${Date.now() - t0} ms)`);
+
+  const code = await exited;
+  assert.equal(code, 0, stderr);
+  const body = Buffer.concat(chunks);
+  assert.equal(body.length, 2 * MiB);
+  assert.equal(sha(body), bodySha(2 * MiB));
+  const r = await drained;
+  assert.deepEqual(r, { how: "finish", connections: 1, cut: 0 });
+  assert.equal(node.status().node!.drops["listen-closed"] + node.status().node!.stats.resets >= 1, true, "the refused SYN was answered");
+  await sleep(100);
+  assert.deepEqual(backend.requests, ["drained GET /bytes/2097152"], "the refused client never reached the backend");
 });

@@ -12,6 +12,7 @@
 //        bucketAcquired(bucket, entries, now)    takeover (ClusterNode event "bucketAcquired"): restore the mirrored connections
 //        bucketLost(bucket)                      stop acting for the bucket (ClusterNode event "bucketLost")
 //        setBuckets(buckets) / setMaster(on)     the map; the master answers ARP for the VIP and announces it
+//        stopAccepting()                         drain: new SYNs on the listen port get a RST, live connections go on
 //        rsaDone(connId, id, premaster, now)     answer to an "rsa" event (the RSA pool)
 //        endOfTurn(now)                          with `batchTurns`: the shell's turn ended (the input of the turn goes to the relays)
 //   out  drain() → { frames, events }            frames for the wire; rsa / handshake-complete / closed / restored / done
@@ -125,6 +126,10 @@ export interface NodeStats {
   /** Records the replication channel refused, by reason (the connection retries and acknowledges nothing new meanwhile). */
   recordsRefused: Record<string, number>;
   partialAcks: number;
+  /** Forward ACKs accepted after a restore (§4.6): the peer held bytes the dead owner sent. */
+  forwardAcks: number;
+  /** Buckets acquired with their mirrored connections (ClusterNode "bucketAcquired"). */
+  takeovers: number;
   synAcks: number;
   resets: number;
   /** Connections dropped on an internal error. */
@@ -147,9 +152,9 @@ interface Dormant {
 export class CtcpNode {
   readonly link: EtherLink;
   readonly drops: Record<NodeDropReason, number> = {
-    "not-owner": 0, "no-connection": 0, "listen-rst": 0, "listen-no-ack": 0, "listen-bad-finger": 0, "listen-syn-with-ack": 0,
+    "not-owner": 0, "no-connection": 0, "listen-rst": 0, "listen-no-ack": 0, "listen-bad-finger": 0, "listen-syn-with-ack": 0, "listen-closed": 0,
   };
-  readonly stats: NodeStats = { accepted: 0, restored: { eager: 0, "on-packet": 0, sweep: 0 }, badEntries: 0, records: 0, recordsRefused: {}, partialAcks: 0, synAcks: 0, resets: 0, failures: 0 };
+  readonly stats: NodeStats = { accepted: 0, restored: { eager: 0, "on-packet": 0, sweep: 0 }, badEntries: 0, records: 0, recordsRefused: {}, partialAcks: 0, forwardAcks: 0, takeovers: 0, synAcks: 0, resets: 0, failures: 0 };
   private readonly owned = new Uint8Array(BUCKETS);
   private readonly takenOverAt = new Float64Array(BUCKETS).fill(-Infinity);
   private readonly routes = new Map<string, Route>();
@@ -160,6 +165,7 @@ export class CtcpNode {
   private readonly usedPorts = new Set<number>();
   private readonly env: ConnEnv;
   private sweepAt: number | null = null;
+  private draining = false;
   private nextConn = 0;
   private frames: Uint8Array[] = [];
   private events: CtcpEvent[] = [];
@@ -185,6 +191,7 @@ export class CtcpNode {
         return r.rid;
       },
       partialAcked: () => void this.stats.partialAcks++,
+      forwardAcked: (n) => void (this.stats.forwardAcks += n),
       pickPort: (bucket, seed) => this.pickPort(bucket, seed),
       registerBackend: (conn, tuple) => {
         this.usedPorts.add(tuple.localPort);
@@ -233,6 +240,7 @@ export class CtcpNode {
   bucketAcquired(bucket: number, entries: readonly MirroredEntry[], now: number): void {
     this.owned[checkBucket(bucket)] = 1;
     this.takenOverAt[bucket] = now;
+    this.stats.takeovers++;
     for (const e of entries) {
       if (this.conns.has(e.connId)) continue;
       if (this.cfg.recovery === "eager") {
@@ -261,6 +269,21 @@ export class CtcpNode {
     this.owned[checkBucket(bucket)] = 0;
     for (const [id, c] of this.conns) if (c.bucket === bucket) this.forget(id, c);
     for (const [k, d] of this.dormant) if (d.bucket === bucket) this.dormant.delete(k);
+  }
+
+  /**
+   * Drain: the listen port takes no new connection (a SYN is answered with a
+   * RST, as by a closed port); live connections go on until they close.
+   */
+  stopAccepting(): void {
+    this.draining = true;
+  }
+
+  /** Connections whose relay still has work: neither leg is done (TIME_WAIT or CLOSED) yet. */
+  get openConnections(): number {
+    let n = 0;
+    for (const c of this.conns.values()) if (!c.isFinished) n++;
+    return n;
   }
 
   // --- inputs --------------------------------------------------------------------------
@@ -375,7 +398,7 @@ export class CtcpNode {
     }
     // §4.6: no RST for 2·MSL in a bucket taken over (state may still be on its way).
     const suppressRst = now < this.takenOverAt[bucket]! + 2 * this.cfg.tcp.mslMs;
-    const res = listen(this.env.tcp, tuple, seg, now, { suppressRst });
+    const res = listen(this.env.tcp, tuple, seg, now, { suppressRst, closed: this.draining && tuple.localPort === this.cfg.listenPort });
     switch (res.kind) {
       case "syn-ack":
         this.stats.synAcks++;

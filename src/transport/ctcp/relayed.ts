@@ -73,6 +73,8 @@ export interface ConnEnv {
   registerBackend(conn: RelayedConnection, tuple: FourTuple): void;
   /** Counts a §5.5 partial ACK. */
   partialAcked(): void;
+  /** Counts forward ACKs (§4.6) a leg accepted. */
+  forwardAcked(n: number): void;
   /** Outputs of the relay the node passes up (RSA, handshake done, closed). */
   notify(conn: RelayedConnection, out: Extract<RelayOutput, { kind: "rsa" | "handshake-complete" | "closed" | "session-invalidated" }>): void;
 }
@@ -118,6 +120,8 @@ class Leg {
   pendingFrom = 0;
   /** The peer's acknowledgement of this turn not yet handed to the relay (batchTurns). */
   pendingAcked: number | null = null;
+  /** The engine's forward-ACK count already reported. */
+  private forwardAcksSeen = 0;
 
   constructor(readonly tcp: TcpConnection, rcvBase: number, sndBase: number, received: number, sent: number) {
     this.rcvBase = rcvBase >>> 0;
@@ -143,6 +147,13 @@ class Leg {
     const off = Math.max(0, this.sent + seqDiff(seq, seqAdd(this.sndBase, this.sent)));
     if (off > this.peerAcked) this.peerAcked = off;
     return Math.min(this.sent, off);
+  }
+
+  /** Forward ACKs (§4.6) the engine accepted since the last call. */
+  newForwardAcks(): number {
+    const n = this.tcp.forwardAcks - this.forwardAcksSeen;
+    this.forwardAcksSeen = this.tcp.forwardAcks;
+    return n;
   }
 
   /** In-order bytes from the peer: keep them (a partial ACK may cluster them), return their offset. */
@@ -330,6 +341,12 @@ export class RelayedConnection {
     return this.client.tcp.state === "CLOSED" && (this.backend === null || this.backend.tcp.state === "CLOSED");
   }
 
+  /** Both legs closed both ways (TIME_WAIT or CLOSED): every byte was delivered and acknowledged (a drain may end). */
+  get isFinished(): boolean {
+    const done = (l: Leg | null) => l === null || l.tcp.state === "TIME_WAIT" || l.tcp.state === "CLOSED";
+    return done(this.client) && done(this.backend);
+  }
+
   // --- inputs from the node ----------------------------------------------------------
 
   onClientSegment(seg: TcpSegment, now: number): void {
@@ -442,6 +459,8 @@ export class RelayedConnection {
         return;
       }
       case "acked": {
+        const forward = leg.newForwardAcks();
+        if (forward > 0) this.env.forwardAcked(forward);
         leg.pendingAcked = Math.max(leg.pendingAcked ?? 0, leg.sndOffset(e.sndUna));
         if (!this.env.batchTurns) this.feedRelay(leg);
         return;

@@ -16,7 +16,7 @@ import { ACK, FIN, RST, SYN, type TcpSegment } from "./segment.js";
 import { seqAdd } from "./seq.js";
 import type { FourTuple } from "./tuple.js";
 
-export type ListenDropReason = "rst" | "no-ack" | "bad-finger" | "syn-with-ack";
+export type ListenDropReason = "rst" | "no-ack" | "bad-finger" | "syn-with-ack" | "closed";
 
 export type ListenResult =
   | { readonly kind: "syn-ack"; readonly segment: TcpSegment }
@@ -27,6 +27,16 @@ export type ListenResult =
 export interface ListenOptions {
   /** §4.6: the bucket was taken over within 2·MSL — never answer with a RST. */
   readonly suppressRst: boolean;
+  /**
+   * The port takes no new connection (the node drains): a SYN, or the ACK
+   * that would open one, is refused as a CLOSED port refuses it (RFC 9293
+   * §3.10.7.1), so the client gives up at once instead of retransmitting.
+   */
+  readonly closed?: boolean;
+}
+
+function refuse(tuple: FourTuple, seg: TcpSegment, opts: ListenOptions): ListenResult {
+  return opts.suppressRst ? { kind: "drop", reason: "closed" } : { kind: "rst", segment: reset(tuple, seg) };
 }
 
 function reset(tuple: FourTuple, seg: TcpSegment): TcpSegment {
@@ -57,6 +67,7 @@ export function listen(cfg: TcpConfig, tuple: FourTuple, seg: TcpSegment, now: n
     if (seg.flags & ACK) {
       return opts.suppressRst ? { kind: "drop", reason: "syn-with-ack" } : { kind: "rst", segment: reset(tuple, seg) };
     }
+    if (opts.closed) return refuse(tuple, seg, opts);
     const iss = fingeredIsn(cfg.fingerMac, tuple, seg.seq, seg.options.mss ?? 536, seg.options.wscale);
     const scaled = seg.options.wscale !== undefined;
     return {
@@ -91,6 +102,7 @@ export function listen(cfg: TcpConfig, tuple: FourTuple, seg: TcpSegment, now: n
     // the caller ("everything unknown on the wire is dropped quietly").
     return { kind: "drop", reason: "bad-finger" };
   }
+  if (opts.closed) return refuse(tuple, seg, opts);
   const connection = TcpConnection.accept(cfg, tuple, { kind: "accept", iss, irs, peerMss: info.peerMss, peerWscale: info.peerWscale }, now);
   connection.onSegment(seg, now);
   return { kind: "accept", connection };
