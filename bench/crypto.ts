@@ -3,14 +3,17 @@
 // Every primitive the TLS engine uses, for every provider — wasm (our
 // AssemblyScript core), native (node:crypto/OpenSSL) and node-forge (pure JS,
 // a baseline only) — measured interleaved in one run, medians of the repeats,
-// with the ratio to native measured in the same run.
+// with the ratio to native measured in the same run. `--only` picks rows by
+// primitive name when tuning one (e.g. `--only aes`, `--only hmac`); whole
+// records in every suite and the Lucky 13 timing check are
+// bench/record-micro.ts, RSA by key size bench/rsa-micro.ts.
 import { randomBytes } from "node:crypto";
 import forge from "node-forge";
 import { benchArgs, machine, measure, printTable, writeJson, type Candidate } from "./harness.js";
 import { generateRsaKey, rsaPublicOf } from "../src/crypto/rsa-key.js";
 import { rsaPrivateKeyObject } from "../src/crypto/native/rsa.js";
 import { nativeProvider, wasmProvider, type CryptoProvider } from "../src/crypto/provider.js";
-import { wasmRc4Init, wasmRc4Process } from "../src/crypto/wasm/cipher.js";
+import { wasmAesKey, wasmCbcEncryptMany, wasmRc4Init, wasmRc4Process } from "../src/crypto/wasm/cipher.js";
 import { nativeRc4Available, nativeRc4Init } from "../src/crypto/native/cipher.js";
 import type { RecordState } from "../src/crypto/record.js";
 import { TLS10, TLS12 } from "../src/crypto/types.js";
@@ -40,6 +43,7 @@ candidates.push({ primitive: "rsa2048-public", provider: "forge", size: 0, run: 
 const aesKey = randomBytes(16);
 const iv = randomBytes(16);
 const macKey = randomBytes(20);
+const aes256Key = randomBytes(32);
 for (const p of providers) {
   const enc = p.cbc.init(aesKey, iv);
   const dec = p.cbc.init(aesKey, iv);
@@ -49,7 +53,25 @@ for (const p of providers) {
   candidates.push({ primitive: "sha256", provider: p.name, size: SIZE, run: () => void p.hash("sha256", data) });
   candidates.push({ primitive: "md5", provider: p.name, size: SIZE, run: () => void p.hash("md5", data) });
   candidates.push({ primitive: "hmac-sha1", provider: p.name, size: SIZE, run: () => void p.hmac("sha1", macKey, data) });
+  candidates.push({ primitive: "hmac-sha256", provider: p.name, size: SIZE, run: () => void p.hmac("sha256", macKey, data) });
+  candidates.push({ primitive: "hmac-md5", provider: p.name, size: SIZE, run: () => void p.hmac("md5", macKey, data) });
+  const enc256 = p.cbc.init(aes256Key, iv);
+  const dec256 = p.cbc.init(aes256Key, iv);
+  candidates.push({ primitive: "aes256-cbc-encrypt", provider: p.name, size: SIZE, run: () => void p.cbc.encrypt(enc256, data) });
+  candidates.push({ primitive: "aes256-cbc-decrypt", provider: p.name, size: SIZE, run: () => void p.cbc.decrypt(dec256, data) });
 }
+// Eight independent 16 KiB CBC chains (TLS 1.1+ records each start from their
+// own IV): the WASM core interleaves them in one call; node:crypto does one
+// cipher per chain.
+const chains = Array.from({ length: 8 }, (_, n) => ({ iv: iv.map((x) => x ^ n), data }));
+const wasmKey128 = wasmAesKey(aesKey);
+candidates.push({ primitive: "aes128-cbc-encrypt-8-chains", provider: "wasm", size: 8 * SIZE, run: () => void wasmCbcEncryptMany(wasmKey128, chains) });
+candidates.push({
+  primitive: "aes128-cbc-encrypt-8-chains", provider: "native", size: 8 * SIZE,
+  run: () => {
+    for (const c of chains) nativeProvider.cbc.encrypt(nativeProvider.cbc.init(aesKey, c.iv), c.data);
+  },
+});
 const rc4 = wasmRc4Init(randomBytes(16));
 candidates.push({ primitive: "rc4", provider: "wasm", size: SIZE, run: () => void wasmRc4Process(rc4, data) });
 if (nativeRc4Available) {

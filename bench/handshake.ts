@@ -19,7 +19,7 @@
 // process's utime+stime over the run (/proc/PID/stat), all threads.
 import { spawn } from "node:child_process";
 import { connect } from "node:tls";
-import { benchArgs, machine, median, printRows, round, writeJson } from "./harness.js";
+import { argValue, argWords, benchArgs, interleaved, machine, median, printRows, round, writeJson } from "./harness.js";
 import { benchIdentity, serverCpuMs, startBackendProc, startHaproxy, startNginx, startNodeTls, startSslacc, tempDir, type ServerProc } from "./servers.js";
 
 interface Sample {
@@ -27,11 +27,6 @@ interface Sample {
   readonly seconds: number;
   readonly cpuMs: number;
   readonly errors: number;
-}
-
-function argValue(flag: string): string | undefined {
-  const i = process.argv.indexOf(flag);
-  return i >= 0 ? process.argv[i + 1] : undefined;
 }
 
 /** P parallel `openssl s_time -new` for `ms`; connections counted from their reports. */
@@ -103,15 +98,15 @@ async function main(): Promise<void> {
   const sslaccOpts = {
     ...(shards !== undefined && { shards: Number(shards) }),
     ...(rsaWorkers !== undefined && { rsaWorkers: Number(rsaWorkers) }),
-    extraArgs: (argValue("--sslacc-args") ?? "").split(" ").filter(Boolean),
-    nodeArgs: (argValue("--node-args") ?? "").split(" ").filter(Boolean),
+    extraArgs: argWords(argValue("--sslacc-args")),
+    nodeArgs: argWords(argValue("--node-args")),
   };
   const baselineArgs = argValue("--baseline-args");
   const baselineNodeArgs = argValue("--baseline-node-args");
   const baseOpts = {
     ...sslaccOpts,
-    ...(baselineArgs !== undefined && { extraArgs: baselineArgs.split(" ").filter(Boolean) }),
-    ...(baselineNodeArgs !== undefined && { nodeArgs: baselineNodeArgs.split(" ").filter(Boolean) }),
+    ...(baselineArgs !== undefined && { extraArgs: argWords(baselineArgs) }),
+    ...(baselineNodeArgs !== undefined && { nodeArgs: argWords(baselineNodeArgs) }),
   };
   const all: (ServerProc | null)[] = [
     await startSslacc(id, backend.port, { provider: "native", ...sslaccOpts }),
@@ -126,32 +121,20 @@ async function main(): Promise<void> {
     await startHaproxy(id, backend.port, dir),
     await startNginx(id, backend.port, dir),
   ];
-  const servers = all.filter((s): s is ServerProc => s !== null && (args.only === undefined || s.name.includes(args.only)));
-  const samples = new Map<string, Sample[]>(servers.map((s) => [s.name, []]));
-  try {
+  const measured = await interleaved(all, backend, {
+    repeats: args.repeats, only: args.only,
     // Warm-up: JIT, WASM compile, RSA pool threads.
-    for (const s of servers) await sample(s, client, 1000, conc);
-    for (let r = 0; r < args.repeats; r++) {
-      for (const s of servers) {
-        const x = await sample(s, client, ms, conc);
-        samples.get(s.name)!.push(x);
-        console.error(`run ${r + 1}/${args.repeats} ${s.name}: ${(x.handshakes / x.seconds).toFixed(0)}/s, ${(x.cpuMs / Math.max(1, x.handshakes)).toFixed(2)} CPU-ms/hs, ${x.errors} errors`);
-      }
-    }
-  } finally {
-    for (const s of all) await s?.stop();
-    await backend.stop();
-  }
-  const results = servers.map((s) => {
-    const xs = samples.get(s.name)!;
-    return {
-      name: s.name,
-      handshakesPerSec: round(median(xs.map((x) => x.handshakes / x.seconds))),
-      cpuMsPerHandshake: round(median(xs.map((x) => x.cpuMs / Math.max(1, x.handshakes))), 3),
-      errors: xs.reduce((a, x) => a + x.errors, 0),
-      samples: xs.map((x) => round(x.handshakes / x.seconds)),
-    };
+    warmUp: (s) => sample(s, client, 1000, conc),
+    run: (s) => sample(s, client, ms, conc),
+    describe: (x) => `${(x.handshakes / x.seconds).toFixed(0)}/s, ${(x.cpuMs / Math.max(1, x.handshakes)).toFixed(2)} CPU-ms/hs, ${x.errors} errors`,
   });
+  const results = measured.map(({ server: s, samples: xs }) => ({
+    name: s.name,
+    handshakesPerSec: round(median(xs.map((x) => x.handshakes / x.seconds))),
+    cpuMsPerHandshake: round(median(xs.map((x) => x.cpuMs / Math.max(1, x.handshakes))), 3),
+    errors: xs.reduce((a, x) => a + x.errors, 0),
+    samples: xs.map((x) => round(x.handshakes / x.seconds)),
+  }));
   const ref = (name: string) => results.find((r) => r.name === name)?.handshakesPerSec;
   const ratio = (v: number, name: string) => {
     const b = ref(name);

@@ -159,3 +159,51 @@ export function progress(label: string, total: number): { step(what: string): vo
   bar.start(total, 0, { what: "" });
   return { step: (what) => bar.increment(1, { what }), stop: () => bar.stop() };
 }
+
+/** The word after `flag` in argv, or undefined. */
+export function argValue(flag: string, argv = process.argv): string | undefined {
+  const i = argv.indexOf(flag);
+  return i >= 0 ? argv[i + 1] : undefined;
+}
+
+/** A flag whose value is a space-separated list of arguments (`--sslacc-args "--shards 2"`); [] when absent. */
+export function argWords(value: string | undefined): string[] {
+  return (value ?? "").split(" ").filter(Boolean);
+}
+
+/** What the server benches measure: a name, and a way to stop it (bench/servers.ts ServerProc). */
+export interface Stoppable {
+  readonly name: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * The server benches' loop (bench/handshake.ts, bench/throughput.ts): the
+ * candidates of `all` that exist (null: not installed) and match `--only`,
+ * one warm-up each, then `repeats` rounds measuring every candidate once per
+ * round — interleaved, so the shared machine's noise falls on all of them
+ * alike. Whatever happens, every candidate and the backend are stopped.
+ * Returns each candidate with its samples in the order taken.
+ */
+export async function interleaved<S extends Stoppable, T>(
+  all: readonly (S | null)[],
+  backend: Stoppable,
+  o: { readonly repeats: number; readonly only: string | undefined; warmUp(s: S): Promise<unknown>; run(s: S): Promise<T>; describe(x: T): string },
+): Promise<{ readonly server: S; readonly samples: T[] }[]> {
+  const servers = all.filter((s): s is S => s !== null && (o.only === undefined || s.name.includes(o.only)));
+  const out = servers.map((server) => ({ server, samples: [] as T[] }));
+  try {
+    for (const s of servers) await o.warmUp(s);
+    for (let r = 0; r < o.repeats; r++) {
+      for (const e of out) {
+        const x = await o.run(e.server);
+        e.samples.push(x);
+        console.error(`run ${r + 1}/${o.repeats} ${e.server.name}: ${o.describe(x)}`);
+      }
+    }
+  } finally {
+    for (const s of all) await s?.stop();
+    await backend.stop();
+  }
+  return out;
+}

@@ -23,12 +23,7 @@ import { Relay } from "../src/relay/relay.js";
 import { MemorySessionCache } from "../src/tls/session-cache.js";
 import { testIdentity } from "../test/helpers/engine-harness.js";
 import { recordClient, tape } from "../test/relay/sim.js";
-import { median, round } from "./harness.js";
-
-function argValue(flag: string): string | undefined {
-  const i = process.argv.indexOf(flag);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-}
+import { argValue, median, round } from "./harness.js";
 
 const REPLY = new TextEncoder().encode(`HTTP/1.0 200 OK\r\nContent-Length: 62\r\n\r\n${"x".repeat(62)}`);
 

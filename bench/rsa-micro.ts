@@ -9,6 +9,7 @@ import { constants, privateDecrypt, randomBytes } from "node:crypto";
 import { generateRsaKey, rsaPublicOf } from "../src/crypto/rsa-key.js";
 import { wasmRsaPrivate, wasmRsaPublic, wasmRsaDecryptPremaster } from "../src/crypto/wasm/rsa.js";
 import { rsaPrivateKeyObject } from "../src/crypto/native/rsa.js";
+import { median } from "./harness.js";
 
 const sizes = (process.argv[2] ?? "1024,2048,3072,4096").split(",").map(Number);
 const sampleMs = Number(process.argv[3] ?? 300);
@@ -25,8 +26,6 @@ function opsPerSec(fn: () => void): number {
   const c = process.cpuUsage(c0);
   return (n * 1e6) / (c.user + c.system);
 }
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 
 for (const bits of sizes) {
   const key = generateRsaKey(bits);

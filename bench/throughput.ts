@@ -10,13 +10,8 @@
 // the plain Node `tls` proxy measured in the same run. curl writes to
 // /dev/null and reports its average download speed.
 import { spawn } from "node:child_process";
-import { benchArgs, machine, median, printRows, round, writeJson } from "./harness.js";
+import { argValue, argWords, benchArgs, interleaved, machine, median, printRows, round, writeJson } from "./harness.js";
 import { benchIdentity, cpuMs, startBackendProc, startHaproxy, startNodeTls, startSslacc, tempDir, type ServerProc } from "./servers.js";
-
-function argValue(flag: string): string | undefined {
-  const i = process.argv.indexOf(flag);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-}
 
 function download(port: number, bytes: number): Promise<{ mbPerSec: number; ok: boolean }> {
   return new Promise((resolve) => {
@@ -43,45 +38,35 @@ async function main(): Promise<void> {
   const backend = await startBackendProc();
   const all: (ServerProc | null)[] = [
     await startSslacc(id, backend.port, {
-      provider: "native", extraArgs: (argValue("--sslacc-args") ?? "").split(" ").filter(Boolean), nodeArgs: (argValue("--node-args") ?? "").split(" ").filter(Boolean),
+      provider: "native", extraArgs: argWords(argValue("--sslacc-args")), nodeArgs: argWords(argValue("--node-args")),
     }),
     argValue("--baseline") !== undefined
       ? await startSslacc(id, backend.port, {
           provider: "native", dist: argValue("--baseline")!, name: "base-native",
-          extraArgs: (argValue("--baseline-args") ?? argValue("--sslacc-args") ?? "").split(" ").filter(Boolean),
-          nodeArgs: (argValue("--baseline-node-args") ?? argValue("--node-args") ?? "").split(" ").filter(Boolean),
+          extraArgs: argWords(argValue("--baseline-args") ?? argValue("--sslacc-args")),
+          nodeArgs: argWords(argValue("--baseline-node-args") ?? argValue("--node-args")),
         })
       : null,
     await startNodeTls(id, backend.port),
     await startHaproxy(id, backend.port, dir),
   ];
-  const servers = all.filter((s): s is ServerProc => s !== null && (args.only === undefined || s.name.includes(args.only)));
-  const samples = new Map<string, { mbPerSec: number; cpuMsPerMiB: number; ok: boolean }[]>(servers.map((s) => [s.name, []]));
-  try {
-    for (const s of servers) await download(s.port, 16 * 2 ** 20); // warm-up
-    for (let r = 0; r < args.repeats; r++) {
-      for (const s of servers) {
-        const c0 = cpuMs(s.pid);
-        const x = await download(s.port, bytes);
-        const cpu = cpuMs(s.pid) - c0;
-        samples.get(s.name)!.push({ ...x, cpuMsPerMiB: cpu / mib });
-        console.error(`run ${r + 1}/${args.repeats} ${s.name}: ${x.mbPerSec.toFixed(1)} MB/s${x.ok ? "" : " (FAILED)"}`);
-      }
-    }
-  } finally {
-    for (const s of all) await s?.stop();
-    await backend.stop();
-  }
-  const results = servers.map((s) => {
-    const xs = samples.get(s.name)!;
-    return {
-      name: s.name,
-      mbPerSec: round(median(xs.map((x) => x.mbPerSec))),
-      cpuMsPerMiB: round(median(xs.map((x) => x.cpuMsPerMiB)), 2),
-      errors: xs.filter((x) => !x.ok).length,
-      samples: xs.map((x) => round(x.mbPerSec)),
-    };
+  const measured = await interleaved(all, backend, {
+    repeats: args.repeats, only: args.only,
+    warmUp: (s) => download(s.port, 16 * 2 ** 20),
+    run: async (s) => {
+      const c0 = cpuMs(s.pid);
+      const x = await download(s.port, bytes);
+      return { ...x, cpuMsPerMiB: (cpuMs(s.pid) - c0) / mib };
+    },
+    describe: (x) => `${x.mbPerSec.toFixed(1)} MB/s${x.ok ? "" : " (FAILED)"}`,
   });
+  const results = measured.map(({ server: s, samples: xs }) => ({
+    name: s.name,
+    mbPerSec: round(median(xs.map((x) => x.mbPerSec))),
+    cpuMsPerMiB: round(median(xs.map((x) => x.cpuMsPerMiB)), 2),
+    errors: xs.filter((x) => !x.ok).length,
+    samples: xs.map((x) => round(x.mbPerSec)),
+  }));
   const ref = results.find((r) => r.name === "node-tls")?.mbPerSec;
   printRows(
     ["candidate", "MB/s", "CPU-ms/MiB", "errors", "vs node-tls", "runs"],
