@@ -1,7 +1,9 @@
-// Deterministic HTTP body bytes, their SHA-256 without the bytes: what the
-// test and bench backends serve (test/node/helpers.ts startBackend,
-// bench/wire/backend.mjs) and what a client's download is checked against.
+// Deterministic HTTP body bytes, their SHA-256 without the bytes, and the
+// routes that serve them: what the test and bench backends serve
+// (test/node/helpers.ts startBackend, bench/wire/backend.mjs) and what a
+// client's download is checked against.
 import { createHash } from "node:crypto";
+import type { IncomingMessage, RequestListener } from "node:http";
 
 /** 1 MiB of SHA-256 output, computed once. */
 let base: Buffer | undefined;
@@ -30,4 +32,46 @@ export function bodySha(total: number): string {
   const h = createHash("sha256");
   for (const b of bodyBlocks(total)) h.update(b);
   return h.digest("hex");
+}
+
+/**
+ * The backends' routes (test/node/helpers.ts startBackend on loopback, and
+ * bench/wire/backend.mjs in the real wire's backend namespace):
+ * GET /            → "hello <id>" (with `showPeer`: "hello <id> from <addr>:<port>", who connected)
+ * GET /bytes/N     → N deterministic bytes (bodyBlocks)
+ * POST /upload     → hex SHA-256 of the body and its length
+ * `onRequest` sees each request first, with its x-req-id ("none" without one).
+ */
+export function backendRoutes(onRequest: (id: string, req: IncomingMessage) => void, opts: { showPeer: boolean }): RequestListener {
+  return (req, res) => {
+    const id = String(req.headers["x-req-id"] ?? "none");
+    onRequest(id, req);
+    const url = req.url ?? "/";
+    if (req.method === "POST" && url === "/upload") {
+      const h = createHash("sha256");
+      let n = 0;
+      req.on("data", (d: Buffer) => {
+        h.update(d);
+        n += d.length;
+      });
+      req.on("end", () => res.end(`${h.digest("hex")} ${n}`));
+      return;
+    }
+    const m = /^\/bytes\/(\d+)$/.exec(url);
+    if (m) {
+      const total = Number(m[1]);
+      res.writeHead(200, { "content-length": total, "content-type": "application/octet-stream" });
+      const it = bodyBlocks(total);
+      const pump = () => {
+        for (;;) {
+          const b = it.next();
+          if (b.done) return void res.end();
+          if (!res.write(b.value)) return void res.once("drain", pump);
+        }
+      };
+      pump();
+      return;
+    }
+    res.end(opts.showPeer ? `hello ${id} from ${req.socket.remoteAddress}:${req.socket.remotePort}\n` : `hello ${id}\n`);
+  };
 }

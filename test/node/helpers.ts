@@ -3,14 +3,14 @@
 // SHA-256 of what they received.
 import { createHash } from "node:crypto";
 import { spawn } from "node:child_process";
-import { createServer, type IncomingMessage, type Server } from "node:http";
+import { createServer, type Server } from "node:http";
 import { request } from "node:https";
 import { bucketOf } from "../../src/node/buckets.js";
 import { Daemon, type DaemonOptions } from "../../src/node/daemon.js";
 import { testIdentity } from "../helpers/engine-harness.js";
 
 export { bodyBlocks, bodySha } from "../../bench/body.js";
-import { bodyBlocks } from "../../bench/body.js";
+import { backendRoutes } from "../../bench/body.js";
 
 export interface Backend {
   readonly port: number;
@@ -19,44 +19,10 @@ export interface Backend {
   close(): Promise<void>;
 }
 
-/**
- * GET /            → "hello <id>"
- * GET /bytes/N     → N deterministic bytes (bodyBlocks), Connection: close
- * POST /upload     → hex SHA-256 of the body
- */
+/** A backend on 127.0.0.1 with backendRoutes (bench/body.ts); `seen` counts requests per x-req-id. */
 export async function startBackend(): Promise<Backend> {
   const seen = new Map<string, number>();
-  const server: Server = createServer((req: IncomingMessage, res) => {
-    const id = String(req.headers["x-req-id"] ?? "none");
-    seen.set(id, (seen.get(id) ?? 0) + 1);
-    const url = req.url ?? "/";
-    if (req.method === "POST" && url === "/upload") {
-      const h = createHash("sha256");
-      let n = 0;
-      req.on("data", (d: Buffer) => {
-        h.update(d);
-        n += d.length;
-      });
-      req.on("end", () => res.end(`${h.digest("hex")} ${n}`));
-      return;
-    }
-    const m = /^\/bytes\/(\d+)$/.exec(url);
-    if (m) {
-      const total = Number(m[1]);
-      res.writeHead(200, { "content-length": total, "content-type": "application/octet-stream" });
-      const it = bodyBlocks(total);
-      const pump = () => {
-        for (;;) {
-          const b = it.next();
-          if (b.done) return void res.end();
-          if (!res.write(b.value)) return void res.once("drain", pump);
-        }
-      };
-      pump();
-      return;
-    }
-    res.end(`hello ${id}\n`);
-  });
+  const server: Server = createServer(backendRoutes((id) => seen.set(id, (seen.get(id) ?? 0) + 1), { showPeer: false }));
   server.keepAliveTimeout = 1000;
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   return {
