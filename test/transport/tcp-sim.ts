@@ -54,6 +54,66 @@ export function streamBytes(tag: number, from: number, n: number): Uint8Array {
   return out;
 }
 
+/**
+ * An ordinary TCP client on our engine (client mode; no cluster to wait
+ * for, so every byte is acknowledged as it arrives): once established it
+ * writes `upload` bytes of stream 1, reads the download, and closes once it
+ * holds `download` bytes and its upload is acknowledged. Used by this
+ * simulator and by wire.test.ts.
+ */
+export class StreamClient {
+  readonly rx: number[] = [];
+  closeReason: string | null = null;
+  private written = false;
+  closing = false;
+
+  constructor(readonly tcp: TcpConnection, private readonly upload: number, private readonly download: number) {}
+
+  /**
+   * Acts on the engine's events (closing when done); returns the segments to
+   * send — those the events' answers produced too (the ACK of a SYN-ACK, a
+   * FIN) — and how many events there were.
+   */
+  step(now: number): { segments: TcpSegment[]; events: number } {
+    const out = this.tcp.drain();
+    this.handle(out.events, now);
+    if (!this.closing && this.written && this.rx.length >= this.download && this.tcp.unacked === 0 && this.tcp.state === "ESTABLISHED") {
+      this.closing = true;
+      this.tcp.close(now);
+    }
+    const more = this.tcp.drain();
+    this.handle(more.events, now);
+    return { segments: [...out.segments, ...more.segments], events: out.events.length + more.events.length };
+  }
+
+  private handle(events: readonly TcpEvent[], now: number): void {
+    const c = this.tcp;
+    for (const e of events) {
+      switch (e.kind) {
+        case "established":
+          c.appAck(e.irs + 1, now);
+          if (!this.written) {
+            c.write(streamBytes(1, 0, this.upload), now);
+            this.written = true;
+          }
+          break;
+        case "data":
+          for (const b of e.bytes) this.rx.push(b);
+          c.appAck(e.seq + e.bytes.length, now);
+          break;
+        case "peer-fin":
+          c.appAck(c.rcvNxt, now);
+          break;
+        case "acked":
+          break;
+        case "closed":
+          this.closeReason = e.reason;
+          break;
+      }
+    }
+  }
+}
+
 export const CLIENT_ADDR = ipv4FromString("192.0.2.10");
 export const VIP = ipv4FromString("198.51.100.1");
 
@@ -129,47 +189,9 @@ export function runSim(o: SimOptions): SimResult {
   // --- client ----------------------------------------------------------------
   const clientIss = (o.seed * 2654435761) >>> 0;
   const client = TcpConnection.connect(o.clientCfg, clientTuple, clientIss, now);
-  const clientRx: number[] = [];
-  let clientWritten = false;
-  let clientClosing = false;
+  const cl = new StreamClient(client, o.upload, o.download);
   let clientSawRst = false;
-  let clientClose: string | null = null;
-
-  const pumpClient = () => {
-    const out = client.drain();
-    for (const e of out.events) {
-      switch (e.kind) {
-        case "established":
-          client.appAck(e.irs + 1, now); // an ordinary client: no cluster to wait for
-          if (!clientWritten) {
-            client.write(streamBytes(1, 0, o.upload), now);
-            clientWritten = true;
-          }
-          break;
-        case "data":
-          for (const b of e.bytes) clientRx.push(b);
-          client.appAck(e.seq + e.bytes.length, now);
-          break;
-        case "peer-fin":
-          client.appAck(client.rcvNxt, now);
-          break;
-        case "acked":
-          break;
-        case "closed":
-          clientClose = e.reason;
-          break;
-      }
-    }
-    if (!clientClosing && clientWritten && clientRx.length >= o.download && client.unacked === 0 && client.state === "ESTABLISHED") {
-      clientClosing = true;
-      client.close(now);
-    }
-    const more = client.drain();
-    send("client", [...out.segments, ...more.segments]);
-    if (more.events.length > 0) {
-      for (const e of more.events) if (e.kind === "closed") clientClose = e.reason;
-    }
-  };
+  const pumpClient = () => send("client", cl.step(now).segments);
 
   // --- server node, its mirror and the backend ---------------------------------------------
   let mirror: TcpCheckpoint | null = null;
@@ -293,7 +315,7 @@ export function runSim(o: SimOptions): SimResult {
 
   send("client", client.drain().segments);
 
-  const done = () => clientClose !== null && (serverClose !== null || (node?.conn?.state ?? "CLOSED") === "CLOSED");
+  const done = () => cl.closeReason !== null && (serverClose !== null || (node?.conn?.state ?? "CLOSED") === "CLOSED");
 
   while (!done() && now < maxTime) {
     // The next thing to happen.
@@ -319,7 +341,7 @@ export function runSim(o: SimOptions): SimResult {
     now = Math.max(now, t);
     events++;
 
-    if (o.crashAtEvent !== undefined && events === o.crashAtEvent && !crashed && !clientClosing) {
+    if (o.crashAtEvent !== undefined && events === o.crashAtEvent && !crashed && !cl.closing) {
       crash();
       continue;
     }
@@ -383,10 +405,10 @@ export function runSim(o: SimOptions): SimResult {
     events,
     crashed,
     restoredFrom,
-    clientReceived: Uint8Array.from(clientRx),
+    clientReceived: Uint8Array.from(cl.rx),
     backendReceived: Uint8Array.from(backend),
     clientSawRst,
-    clientClose,
+    clientClose: cl.closeReason,
     serverClose,
     trace,
     partials,

@@ -19,7 +19,7 @@ import { DEFAULT_TCP_CONFIG, TcpConnection, type TcpConfig } from "../../src/tra
 import { listen } from "../../src/transport/tcp/listener.js";
 import { ipv4FromString } from "../../src/transport/tcp/ipv4.js";
 import type { FourTuple } from "../../src/transport/tcp/tuple.js";
-import { streamBytes } from "./tcp-sim.js";
+import { StreamClient, streamBytes } from "./tcp-sim.js";
 
 test("hub: every other endpoint gets each frame, in time order, never the sender; closed ports get nothing", () => {
   const hub = new InProcessHub({ latencyMs: 1 });
@@ -143,44 +143,16 @@ function runOverHub(seed: number, loss: number, jitterMs: number, upload: number
   const clientLink = new EtherLink({ ...linkBase, mac: CLIENT_MAC, ip: CLIENT, arpMac: CLIENT_MAC, clusterMacs: [], answerArp: true });
   const tuple: FourTuple = { localAddr: CLIENT, localPort: 40000 + (seed % 20000), remoteAddr: VIP, remotePort: 443 };
   const client = TcpConnection.connect(clientCfg, tuple, (seed * 2654435761) >>> 0, 0);
-  const clientRx: number[] = [];
-  let clientClose: string | null = null;
-  let written = false;
-  let closing = false;
+  const cl = new StreamClient(client, upload, download);
   let clientPort: FramePort;
   const pumpClient = (now: number) => {
     for (let guard = 0; guard < 8; guard++) {
-      const out = client.drain();
-      for (const e of out.events) {
-        switch (e.kind) {
-          case "established":
-            client.appAck(e.irs + 1, now);
-            client.write(streamBytes(1, 0, upload), now);
-            written = true;
-            break;
-          case "data":
-            for (const b of e.bytes) clientRx.push(b);
-            client.appAck(e.seq + e.bytes.length, now);
-            break;
-          case "peer-fin":
-            client.appAck(client.rcvNxt, now);
-            break;
-          case "acked":
-            break;
-          case "closed":
-            clientClose = e.reason;
-            break;
-        }
-      }
-      if (!closing && clientRx.length >= download && client.state === "ESTABLISHED" && written && client.unacked === 0) {
-        closing = true;
-        client.close(now);
-      }
+      const out = cl.step(now);
       for (const s of out.segments) clientLink.sendTcp(VIP, s, now);
       const l = clientLink.drain();
       for (const f of l.frames) clientPort.sendFrame(f);
       for (const r of l.received) if (r.src === VIP && r.segment.srcPort === 443 && r.segment.dstPort === tuple.localPort) client.onSegment(r.segment, now);
-      if (out.segments.length === 0 && out.events.length === 0 && l.received.length === 0 && l.frames.length === 0) break;
+      if (out.segments.length === 0 && out.events === 0 && l.received.length === 0 && l.frames.length === 0) break;
     }
   };
 
@@ -239,7 +211,7 @@ function runOverHub(seed: number, loss: number, jitterMs: number, upload: number
   hub.attach({ onFrame: (f) => (peer.onFrame(f, hub.now), peer.drain()) });
 
   pumpClient(0);
-  const done = () => clientClose !== null && (srv.conn === null || srv.conn.state === "CLOSED");
+  const done = () => cl.closeReason !== null && (srv.conn === null || srv.conn.state === "CLOSED");
   let now = 0;
   while (!done() && now < 120_000) {
     const ts = [hub.nextDelivery(), clientLink.nextTimeout(), client.nextTimeout(), master.nextTimeout(), srv.conn?.nextTimeout() ?? null].filter((t): t is number => t !== null);
@@ -255,9 +227,9 @@ function runOverHub(seed: number, loss: number, jitterMs: number, upload: number
     pumpMaster(now);
   }
   return {
-    clientRx: Uint8Array.from(clientRx),
+    clientRx: Uint8Array.from(cl.rx),
     serverRx: Uint8Array.from(serverRx),
-    clientClose,
+    clientClose: cl.closeReason,
     serverState: srv.conn?.state ?? "none",
     client: clientLink,
     master,
