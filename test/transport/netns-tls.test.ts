@@ -4,7 +4,7 @@
 // on our own TCP, RSA in the pool) relays to a real Node HTTP server in the
 // backend namespace, whose own TCP connection comes from the VIP. Each test
 // builds its own wire (scripts/ctcp-wire.sh) and removes it.
-import { test } from "node:test";
+import { test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
 import { execFile, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -12,10 +12,10 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { CtcpDaemon } from "../../src/node/ctcp-daemon.js";
 import { ctcpConfig } from "../../src/node/ctcp-config.js";
 import { createLogger } from "../../src/node/log.js";
-import { createCtcpMetrics } from "../../src/node/metrics.js";
+import { createCtcpMetrics, type CtcpMetrics } from "../../src/node/metrics.js";
 import { freeUdpPort } from "../../src/transport/shell/tap-relay.js";
 import { testIdentity } from "../helpers/engine-harness.js";
-import { requireWire, startNsBackend, teardown, wireUp, type Wire } from "../helpers/netns.js";
+import { requireWire, startNsBackend, teardown, wireUp, type NsBackend, type Wire } from "../helpers/netns.js";
 import { bodySha } from "../node/helpers.js";
 
 
@@ -39,6 +39,21 @@ async function startCtcpNode(w: Wire, tap: string, backendPort: number, recovery
   return d;
 }
 
+/** A wire with one node alone on it (its metrics bound) and the backend (port 8080) in its namespace, all removed when `t` ends; null (skipped) without a wire here. */
+async function oneNode(t: TestContext, tools: string[]): Promise<{ w: Wire; backend: NsBackend; node: CtcpDaemon; metrics: CtcpMetrics } | null> {
+  if (!requireWire(t, tools)) return null;
+  const later = teardown(t);
+  const w = wireUp(1);
+  later(() => w.down());
+  const backend = await startNsBackend(w, 8080);
+  later(() => backend.stop());
+  const node = await startCtcpNode(w, w.taps[0]!, 8080);
+  later(() => node.stop());
+  const metrics = createCtcpMetrics();
+  metrics.bind(node);
+  return { w, backend, node, metrics };
+}
+
 async function inClient(w: Wire, argv: string[], input?: string): Promise<{ code: number; stdout: Buffer; stderr: string }> {
   return new Promise((resolve) => {
     const child = execFile("ip", ["netns", "exec", w.clientNs, ...argv], { encoding: "buffer", maxBuffer: 256 << 20 }, (err, stdout, stderr) => {
@@ -52,14 +67,9 @@ async function inClient(w: Wire, argv: string[], input?: string): Promise<{ code
 const sha = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
 
 test("real wire, TLS: curl -k https://VIP/ through one ctcp node to a real backend in its namespace; 4 MiB download and 1 MiB upload byte-exact, each request seen once", async (t) => {
-  if (!requireWire(t, ["socat", "ip", "curl"])) return;
-  const later = teardown(t);
-  const w = wireUp(1);
-  later(() => w.down());
-  const backend = await startNsBackend(w, 8080);
-  later(() => backend.stop());
-  const node = await startCtcpNode(w, w.taps[0]!, 8080);
-  later(() => node.stop());
+  const one = await oneNode(t, ["socat", "ip", "curl"]);
+  if (one === null) return;
+  const { w, backend, node } = one;
 
   const hello = await inClient(w, ["curl", "-sS", "-k", "--max-time", "30", "-H", "x-req-id: hello", `https://${w.vip}/`]);
   assert.equal(hello.code, 0, hello.stderr);
@@ -86,14 +96,9 @@ test("real wire, TLS: curl -k https://VIP/ through one ctcp node to a real backe
 });
 
 test("real wire, TLS: openssl s_client (TLS 1.2, AES128-SHA) through one ctcp node", async (t) => {
-  if (!requireWire(t, ["socat", "ip", "openssl"])) return;
-  const later = teardown(t);
-  const w = wireUp(1);
-  later(() => w.down());
-  const backend = await startNsBackend(w, 8080);
-  later(() => backend.stop());
-  const node = await startCtcpNode(w, w.taps[0]!, 8080);
-  later(() => node.stop());
+  const one = await oneNode(t, ["socat", "ip", "openssl"]);
+  if (one === null) return;
+  const { w, backend } = one;
   const r = await inClient(
     w,
     ["openssl", "s_client", "-connect", `${w.vip}:443`, "-tls1_2", "-cipher", "AES128-SHA", "-quiet"],
@@ -111,17 +116,9 @@ function sample(text: string, series: string): number {
 }
 
 test("real wire, TLS: the ctcp node's counters on /metrics (HELP/TYPE, moving with traffic)", async (t) => {
-  if (!requireWire(t, ["socat", "ip", "curl"])) return;
-  const later = teardown(t);
-  const w = wireUp(1);
-  later(() => w.down());
-  const backend = await startNsBackend(w, 8080);
-  later(() => backend.stop());
-  const node = await startCtcpNode(w, w.taps[0]!, 8080);
-  later(() => node.stop());
-  const metrics = createCtcpMetrics();
-  metrics.bind(node);
-
+  const one = await oneNode(t, ["socat", "ip", "curl"]);
+  if (one === null) return;
+  const { w, node, metrics } = one;
   const before = await metrics.registry.metrics();
   for (const name of [
     "sslacc_handshakes_total", "sslacc_rsa_operations_total", "sslacc_connections_accepted_total", "sslacc_ctcp_drops_total", "sslacc_ctcp_link_drops_total",
@@ -159,17 +156,9 @@ test("real wire, TLS: the ctcp node's counters on /metrics (HELP/TYPE, moving wi
 });
 
 test("real wire, TLS: drain (SIGTERM) of a lone ctcp node — new connections refused at once, a live download finishes, then it stops", async (t) => {
-  if (!requireWire(t, ["socat", "ip", "curl"])) return;
-  const later = teardown(t);
-  const w = wireUp(1);
-  later(() => w.down());
-  const backend = await startNsBackend(w, 8080);
-  later(() => backend.stop());
-  const node = await startCtcpNode(w, w.taps[0]!, 8080);
-  later(() => node.stop());
-  const metrics = createCtcpMetrics();
-  metrics.bind(node);
-
+  const one = await oneNode(t, ["socat", "ip", "curl"]);
+  if (one === null) return;
+  const { w, backend, node, metrics } = one;
   // 2 MiB at 512 KiB/s: ~4 s, so the drain starts mid-transfer.
   const MiB = 1 << 20;
   const download = spawn("ip", ["netns", "exec", w.clientNs, "curl", "-sS", "-k", "--max-time", "60", "--limit-rate", "512k", "-H", "x-req-id: drained", "-o", "-", `https://${w.vip}/bytes/${2 * MiB}`]);
