@@ -4,6 +4,7 @@
 // client's download is checked against.
 import { createHash } from "node:crypto";
 import type { IncomingMessage, RequestListener } from "node:http";
+import type { Writable } from "node:stream";
 
 /** 1 MiB of SHA-256 output, computed once. */
 let base: Buffer | undefined;
@@ -34,6 +35,19 @@ export function bodySha(total: number): string {
   return h.digest("hex");
 }
 
+/** Writes `blocks` to `w` as fast as it takes them (waiting for "drain" when full), then ends it. */
+export function writeAll(w: Pick<Writable, "write" | "end" | "once">, blocks: Iterable<Buffer>): void {
+  const it = blocks[Symbol.iterator]();
+  const pump = (): void => {
+    for (;;) {
+      const b = it.next();
+      if (b.done) return void w.end();
+      if (!w.write(b.value)) return void w.once("drain", pump);
+    }
+  };
+  pump();
+}
+
 /**
  * The backends' routes (test/node/helpers.ts startBackend on loopback, and
  * bench/wire/backend.mjs in the real wire's backend namespace):
@@ -61,15 +75,7 @@ export function backendRoutes(onRequest: (id: string, req: IncomingMessage) => v
     if (m) {
       const total = Number(m[1]);
       res.writeHead(200, { "content-length": total, "content-type": "application/octet-stream" });
-      const it = bodyBlocks(total);
-      const pump = () => {
-        for (;;) {
-          const b = it.next();
-          if (b.done) return void res.end();
-          if (!res.write(b.value)) return void res.once("drain", pump);
-        }
-      };
-      pump();
+      writeAll(res, bodyBlocks(total));
       return;
     }
     res.end(opts.showPeer ? `hello ${id} from ${req.socket.remoteAddress}:${req.socket.remotePort}\n` : `hello ${id}\n`);

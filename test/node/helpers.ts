@@ -10,7 +10,7 @@ import { Daemon, type DaemonOptions } from "../../src/node/daemon.js";
 import { testIdentity } from "../helpers/engine-harness.js";
 
 export { bodyBlocks, bodySha } from "../../bench/body.js";
-import { backendRoutes } from "../../bench/body.js";
+import { backendRoutes, writeAll } from "../../bench/body.js";
 
 export interface Backend {
   readonly port: number;
@@ -82,17 +82,8 @@ export function nodeFetch(port: number, path: string, opts: { id: string; method
     req.on("error", reject);
     // Nothing in either direction for this long: fail rather than hang the run.
     req.setTimeout(CHILD_TIMEOUT_MS, () => req.destroy(new Error(`${opts.id}: no progress in ${CHILD_TIMEOUT_MS} ms`)));
-    if (opts.body) {
-      const it = opts.body[Symbol.iterator]();
-      const pump = () => {
-        for (;;) {
-          const b = it.next();
-          if (b.done) return void req.end();
-          if (!req.write(b.value)) return void req.once("drain", pump);
-        }
-      };
-      pump();
-    } else req.end();
+    if (opts.body) writeAll(req, opts.body);
+    else req.end();
   });
 }
 
