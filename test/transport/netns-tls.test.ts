@@ -8,6 +8,10 @@ import { test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
 import { execFile, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { setTimeout as sleep } from "node:timers/promises";
 import { CtcpDaemon } from "../../src/node/ctcp-daemon.js";
 import { ctcpConfig } from "../../src/node/ctcp-config.js";
@@ -18,6 +22,8 @@ import { testIdentity } from "../helpers/engine-harness.js";
 import { requireWire, startNsBackend, teardown, wireUp, type NsBackend, type Wire } from "../helpers/netns.js";
 import { bodySha } from "../node/helpers.js";
 
+
+const CLI = fileURLToPath(new URL("../../src/cli.js", import.meta.url));
 
 /** One sslacc node alone on tap `tap` (it owns every bucket and answers ARP for the VIP). */
 async function startCtcpNode(w: Wire, tap: string, backendPort: number, recovery: "eager" | "selective" = "eager"): Promise<CtcpDaemon> {
@@ -193,4 +199,46 @@ test("real wire, TLS: drain (SIGTERM) of a lone ctcp node — new connections re
   assert.equal(node.status().node!.drops["listen-closed"] + node.status().node!.stats.resets >= 1, true, "the refused SYN was answered");
   await sleep(100);
   assert.deepEqual(backend.requests, ["drained GET /bytes/2097152"], "the refused client never reached the backend");
+});
+
+test("real wire, CLI: sslacc start --transport ctcp serves its counters on the admin /metrics; SIGTERM drains and exits 0", async (t) => {
+  if (!requireWire(t, ["socat", "ip", "curl"])) return;
+  const later = teardown(t);
+  const w = wireUp(1);
+  later(() => w.down());
+  const backend = await startNsBackend(w, 8080);
+  later(() => backend.stop());
+  const dir = mkdtempSync(join(tmpdir(), "sslacc-ctcp-cli-"));
+  later(() => rmSync(dir, { recursive: true, force: true }));
+  const id = testIdentity();
+  writeFileSync(join(dir, "cert.pem"), id.cert.certPem);
+  writeFileSync(join(dir, "key.pem"), id.cert.keyPem);
+  const child = spawn(process.execPath, [
+    CLI, "start", "--transport", "ctcp", "--vip", w.vip, "--wire", w.taps[0]!,
+    "--wire-node-port", String(await freeUdpPort("127.0.0.1")), "--wire-relay-port", String(await freeUdpPort("127.0.0.1")),
+    "--backend", `${w.backendIp}:8080`, "--cert", join(dir, "cert.pem"), "--key", join(dir, "key.pem"),
+    "--admin", "127.0.0.1:0", "--rsa-workers", "1", "--drain-timeout", "20s", "--log-level", "warn",
+  ]);
+  later(() => void child.kill("SIGKILL"));
+  let out = "";
+  const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+  const metricsUrl = await new Promise<string>((resolve, reject) => {
+    const onData = (d: Buffer) => {
+      out += d.toString();
+      const m = /Prometheus metrics at (\S+)/.exec(out);
+      if (m) resolve(m[1]!);
+    };
+    child.stdout.on("data", onData);
+    child.stderr.on("data", onData);
+    void exited.then((code) => reject(new Error(`sslacc start exited ${code}: ${out}`)));
+  });
+  const r = await inClient(w, ["curl", "-sS", "-k", "--max-time", "30", "-H", "x-req-id: cli", `https://${w.vip}/`]);
+  assert.equal(r.code, 0, r.stderr);
+  const text = await (await fetch(metricsUrl)).text();
+  assert.equal(sample(text, 'sslacc_handshakes_total{kind="full"}'), 1, text);
+  assert.match(text, /^# TYPE sslacc_ctcp_forward_acks_total counter$/m);
+  child.kill("SIGTERM");
+  assert.equal(await exited, 0, out);
+  assert.match(out, /SIGTERM, draining \d+ connections \(deadline 20000 ms\)/);
+  assert.match(out, /drained; stopped/);
 });
