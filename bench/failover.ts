@@ -22,7 +22,7 @@ import { writeFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
-import { startCtcpCluster, transferThroughVip, type CtcpCluster, type Transfer } from "./wire/ctcp-cluster.js";
+import { acceptedCounts, ownerSince, startCtcpCluster, transferThroughVip, type CtcpCluster, type Transfer } from "./wire/ctcp-cluster.js";
 import { nodeOnWire, wireMissing } from "./wire/netns.js";
 import { TcpSniffer } from "./wire/sniffer.js";
 
@@ -92,52 +92,92 @@ const quantile = (xs: number[], q: number) => {
 
 const all: Run[] = [];
 const clean: Clean[] = [];
-for (const mode of values.modes.split(",") as ("eager" | "selective")[]) {
+
+interface Env {
+  readonly c: CtcpCluster;
+  readonly sniffer: TcpSniffer;
+  stop(): Promise<void>;
+}
+
+/** Three nodes and a capture on the spare hub port. */
+async function startEnv(mode: "eager" | "selective"): Promise<Env> {
   const c = await startCtcpCluster(3, { recovery: mode, deadAfter: values["dead-after"], spareTaps: 1 });
   const sniffer = new TcpSniffer();
-  const s = await nodeOnWire(c.wire.taps[3]!, sniffer);
+  const s = await nodeOnWire(c.wire.taps[3]!, sniffer).catch(async (e: unknown) => {
+    await c.stop();
+    throw e;
+  });
+  return {
+    c,
+    sniffer,
+    async stop() {
+      await s.stop();
+      await c.stop();
+    },
+  };
+}
+
+/**
+ * One download with its owner killed mid-way, then the owner restarted.
+ * Returns false when the cluster did not settle after the restart (a
+ * rejoining member under this load can take minutes): the caller starts a
+ * fresh cluster rather than measure on a half-formed one.
+ */
+async function killRun(env: Env, mode: "eager" | "selective", r: number, killWindowMs: number): Promise<boolean> {
+  const { c, sniffer } = env;
+  sniffer.lines.length = 0;
+  const before = await acceptedCounts(c);
+  const curl = spawn("ip", ["netns", "exec", c.wire.clientNs, "curl", "-sS", "-k", "--max-time", "60", "-o", "/dev/null", "-w", "%{time_total} %{size_download}", `https://${c.wire.vip}/bytes/${bytes}`], { stdio: ["ignore", "pipe", "ignore"] });
+  let out = "";
+  curl.stdout!.on("data", (d: Buffer) => void (out += d.toString()));
+  const exit = new Promise<number>((res) => curl.once("exit", (code) => res(code ?? -1)));
+  for (let k = 0; k < 200 && curl.exitCode === null; k++) {
+    await sleep(50);
+    const owner = await ownerSince(c, before);
+    if (owner < 0) continue;
+    await sleep(Math.max(50, (0.1 + 0.5 * Math.random()) * killWindowMs - 50));
+    if (curl.exitCode !== null) break; // done before the kill: not counted (below)
+    const killAt = performance.now();
+    c.kill(owner);
+    const code = await exit;
+    // Sniffer lines are relative to its origin. Frames already in flight from the dead node
+    // (its socket and socat buffers) drain within a few ms: look from 20 ms after the kill.
+    const killRel = killAt - sniffer.origin;
+    const rec = firstDataAfter(sniffer.lines, killRel + 20, c.wire.vip);
+    const recoveryMs = rec === null ? null : rec - killRel;
+    const [secs = NaN, got = 0] = out.trim().split(" ").map(Number);
+    const mbps = code === 0 && got === bytes ? bytes / secs / 1e6 : NaN;
+    all.push({ mode, killAtMs: killRel, recoveryMs, curlExit: code, mbps });
+    console.log(`${mode} run ${r + 1}: ${recoveryMs !== null ? `recovery ${recoveryMs.toFixed(0)} ms` : code === 0 ? "no data after the kill (the client had it all)" : "stalled"} (curl exit ${code}${Number.isNaN(mbps) ? "" : `, ${mbps.toFixed(2)} MB/s with the kill`})`);
+    await c.start(owner);
+    try {
+      await c.settled(120_000);
+      return true;
+    } catch (e) {
+      console.log(`${mode} run ${r + 1}: ${(e as Error).message.slice(0, 200)}`);
+      return false;
+    }
+  }
+  console.log(`${mode} run ${r + 1}: the transfer ended before the kill (curl exit ${await exit}); not counted`);
+  return true;
+}
+
+for (const mode of values.modes.split(",") as ("eager" | "selective")[]) {
+  let env = await startEnv(mode);
   try {
-    const cl = await cleanTransfers(c, mode);
+    const cl = await cleanTransfers(env.c, mode);
     clean.push(cl);
     // Kill within the first 10-60 % of a clean download's time, so the kill lands mid-transfer.
     const cleanMs = 1000 * quantile(cl.transfers.filter((t) => t.direction === "down" && !Number.isNaN(t.mbps)).map((t) => t.seconds), 0.5);
     const killWindowMs = Number.isFinite(cleanMs) ? cleanMs : 1000;
     for (let r = 0; r < runs; r++) {
-      sniffer.lines.length = 0;
-      const curl = spawn("ip", ["netns", "exec", c.wire.clientNs, "curl", "-sS", "-k", "--max-time", "60", "-o", "/dev/null", "-w", "%{time_total} %{size_download}", `https://${c.wire.vip}/bytes/${bytes}`], { stdio: ["ignore", "pipe", "ignore"] });
-      let out = "";
-      curl.stdout!.on("data", (d: Buffer) => void (out += d.toString()));
-      const exit = new Promise<number>((res) => curl.once("exit", (code) => res(code ?? -1)));
-      let killAt: number | null = null;
-      for (let k = 0; k < 200 && killAt === null && curl.exitCode === null; k++) {
-        await sleep(50);
-        const ss = await Promise.all(c.nodes.map((_, i) => c.status(i)));
-        const owner = ss.findIndex((x) => (x?.connections?.live ?? 0) > 0 && (x?.counters["handshakes"] ?? 0) > 0);
-        if (owner < 0) continue;
-        await sleep(Math.max(50, (0.1 + 0.5 * Math.random()) * killWindowMs - 50));
-        if (curl.exitCode !== null) break; // done before the kill: not counted (below)
-        killAt = performance.now();
-        c.kill(owner);
-        const code = await exit;
-        // Sniffer lines are relative to its origin. Frames already in flight from the dead node
-        // (its socket and socat buffers) drain within a few ms: look from 20 ms after the kill.
-        const killRel = killAt - sniffer.origin;
-        const rec = firstDataAfter(sniffer.lines, killRel + 20, c.wire.vip);
-        const recoveryMs = rec === null ? null : rec - killRel;
-        const [secs = NaN, got = 0] = out.trim().split(" ").map(Number);
-        const mbps = code === 0 && got === bytes ? bytes / secs / 1e6 : NaN;
-        all.push({ mode, killAtMs: killRel, recoveryMs, curlExit: code, mbps });
-        console.log(`${mode} run ${r + 1}: ${recoveryMs !== null ? `recovery ${recoveryMs.toFixed(0)} ms` : code === 0 ? "no data after the kill (the client had it all)" : "stalled"} (curl exit ${code}${Number.isNaN(mbps) ? "" : `, ${mbps.toFixed(2)} MB/s with the kill`})`);
-        await c.start(owner);
-        await c.settled();
-      }
-      if (killAt === null) {
-        console.log(`${mode} run ${r + 1}: the transfer ended before the kill (curl exit ${await exit}); not counted`);
-      }
+      if (await killRun(env, mode, r, killWindowMs)) continue;
+      console.log(`${mode}: a fresh cluster for the next run`);
+      await env.stop();
+      env = await startEnv(mode);
     }
   } finally {
-    await s.stop();
-    await c.stop();
+    await env.stop();
   }
 }
 

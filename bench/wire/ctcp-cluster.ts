@@ -52,6 +52,7 @@ export interface CtcpCluster {
 export interface CtcpStatus {
   readonly master: boolean;
   readonly connections: { readonly live: number; readonly dormant: number } | null;
+  readonly node: { readonly stats: { readonly accepted: number } } | null;
   readonly counters: Record<string, number>;
   readonly cluster: { readonly owned: number; readonly members: readonly { readonly id: number; readonly alive: boolean }[] } | null;
 }
@@ -158,6 +159,23 @@ export async function startCtcpCluster(n: number, opts: { recovery?: "eager" | "
   return cluster;
 }
 
+/** Connections each node has accepted so far (its core's `stats.accepted`; -1: no answer). */
+export async function acceptedCounts(c: CtcpCluster): Promise<number[]> {
+  const ss = await Promise.all(c.nodes.map((_, i) => c.status(i)));
+  return ss.map((s) => s?.node?.stats.accepted ?? -1);
+}
+
+/**
+ * The node that accepted a connection since `before` (acceptedCounts taken
+ * before the client started), or -1. Not "a node with a live connection":
+ * connections of earlier transfers stay live in TIME_WAIT (2·MSL) on
+ * whichever node holds them, and killing that one tests nothing.
+ */
+export async function ownerSince(c: CtcpCluster, before: readonly number[]): Promise<number> {
+  const now = await acceptedCounts(c);
+  return now.findIndex((n, i) => before[i]! >= 0 && n > before[i]!);
+}
+
 export interface RoundResult {
   readonly direction: "down" | "up";
   readonly ok: boolean;
@@ -185,6 +203,7 @@ export async function failoverRound(c: CtcpCluster, round: number, direction: "d
     direction === "down"
       ? ["curl", "-sS", "-k", "--max-time", "120", "-H", `x-req-id: ${reqId}`, "-o", "-", url]
       : ["sh", "-c", `head -c ${bytes} /dev/zero | curl -sS -k --max-time 120 -H 'x-req-id: ${reqId}' --data-binary @- ${url}`];
+  const before = await acceptedCounts(c);
   const t0 = Date.now();
   const curl = spawn("ip", ["netns", "exec", c.wire.clientNs, ...argv], { stdio: ["ignore", "pipe", "pipe"] });
   const hash = createHash("sha256");
@@ -206,8 +225,7 @@ export async function failoverRound(c: CtcpCluster, round: number, direction: "d
   const killer = (async () => {
     await sleep(killAfter);
     for (let tries = 0; tries < 40 && curl.exitCode === null; tries++) {
-      const ss = await Promise.all(c.nodes.map((_, i) => c.status(i)));
-      const owner = ss.findIndex((s) => (s?.connections?.live ?? 0) > 0);
+      const owner = await ownerSince(c, before);
       if (owner >= 0) {
         c.kill(owner, signal);
         killed = owner;
