@@ -112,7 +112,7 @@ export async function startCtcpCluster(n: number, opts: { recovery?: "eager" | "
     const child = spawn(process.execPath, p.args, { stdio: ["ignore", "pipe", "pipe"] });
     p.child = child;
     p.log = "";
-    const keep = (d: Buffer) => void (p.log = (p.log + d.toString()).slice(-8192));
+    const keep = (d: Buffer) => void (p.log = (p.log + d.toString()).slice(-262_144));
     child.stdout!.on("data", keep);
     child.stderr!.on("data", keep);
     const end = Date.now() + 15_000;

@@ -171,6 +171,8 @@ export class CtcpDaemon {
     const core = new CtcpNode(
       {
         nodeId: o.cluster?.nodeId ?? 1,
+        // Connection ids must not repeat across restarts while mirrors still hold the old ones (node.ts).
+        connIdStart: Date.now(),
         link: { ...DEFAULT_LINK_CONFIG, mac: c.vmac, ip: c.vip, arpMac: c.vmac, clusterMacs: [c.vmac], answerArp: false },
         tcp: { ...DEFAULT_TCP_CONFIG, rcvBuffer: CTCP_LEG_WINDOW, fingerMac: (b) => new Uint8Array(createHmac("sha256", secret).update(b).digest()) },
         tls: tlsConfigOf(prepared.shard),
@@ -276,6 +278,9 @@ export class CtcpDaemon {
       owned: this.cluster === null ? BUCKETS : this.owned.size,
       counters: { ...this.counters },
       connections: core?.connectionCount ?? null,
+      // The newest connections with both legs, the relay offsets and the records in flight (diagnosis).
+      connectionList: core ? core.connectionsDebug(32) : null,
+      now: monotonicNow(),
       node: core ? { stats: core.stats, drops: core.drops, link: core.link.stats, linkDrops: core.linkDrops } : null,
       wire: { port: this.port?.stats ?? null, relay: this.relay?.stats ?? null },
       cluster: this.cluster ? this.cluster.channel.status() : null,

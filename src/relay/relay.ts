@@ -102,6 +102,29 @@ interface Chunk {
   data: Uint8Array;
 }
 
+/** Relay.debug: offsets and queue lengths (status pages, diagnosis). */
+export interface RelayDebug {
+  readonly seq: number;
+  readonly storedSeq: number;
+  readonly fields: Omit<RelayFields, "preWrites"> & { readonly preWrites: number };
+  readonly clientReceived: number;
+  readonly backendReceived: number;
+  readonly backendCut: number;
+  readonly plainOut: number;
+  readonly clientAckedTo: number;
+  readonly backendAckedTo: number;
+  readonly held: number;
+  readonly toBackend: number;
+  readonly heldClient: number;
+  readonly chunks: number;
+  readonly readQ: number;
+  readonly writeQ: number;
+  readonly forced: number;
+  readonly waitingHandshake: number;
+  readonly backendConnected: boolean;
+  readonly closed: boolean;
+}
+
 export class Relay {
   private readonly engine: ServerConnection;
   private readonly maxRecord: number;
@@ -287,6 +310,17 @@ export class Relay {
 
   get lastSeq(): number {
     return this.seq;
+  }
+
+  /** Offsets and queues, for status pages and diagnosis. */
+  get debug(): RelayDebug {
+    return {
+      seq: this.seq, storedSeq: this.storedSeq, fields: { ...this.fields, preWrites: this.fields.preWrites.length },
+      clientReceived: this.clientReceived, backendReceived: this.backendReceived, backendCut: this.backendCut, plainOut: this.plainOut,
+      clientAckedTo: this.clientAckedTo, backendAckedTo: this.backendAckedTo, held: this.held.length, toBackend: this.toBackend.length,
+      heldClient: this.heldClient.length, chunks: this.chunks.length, readQ: this.readQ.length, writeQ: this.writeQ.length,
+      forced: this.forced.length, waitingHandshake: this.waitingHandshake.length, backendConnected: this.backendConnected, closed: this.closed,
+    };
   }
 
   /** Handshake state of the engine, for tests and status. */

@@ -314,6 +314,21 @@ test("RST (RFC 5961 §3.2): exactly at RCV.NXT it resets; elsewhere in the windo
   assert.deepEqual(c.drain().events, [{ kind: "closed", reason: "reset" }]);
 });
 
+test("RST at rcv_appack while bytes are withheld resets (the peer's answer to our ACK), no challenge-ACK loop", () => {
+  const { c, iss } = accepted();
+  const a = (iss + 1) >>> 0;
+  c.onSegment(seg({ seq: 1001, ack: a, payload: bytes(500) }), 1);
+  c.drain();
+  assert.equal(c.rcvNxt, 1501);
+  assert.equal(c.rcvAppack, 1001);
+  // A peer with no such connection answers our ACK (ack = rcv_appack) with RST, SEQ = that ACK.
+  c.onSegment(seg({ seq: 1001, flags: 0x04 }), 2);
+  assert.equal(c.state, "CLOSED");
+  const out = c.drain();
+  assert.deepEqual(out.events, [{ kind: "closed", reason: "reset" }]);
+  assert.equal(out.segments.length, 0, "no challenge ACK");
+});
+
 test("§4.3 case 1: the relay dies between the backend's SYN-ACK and its checkpoint; a new relay reconnects with the same ISN and gets the same SYN-ACK", () => {
   const BK = { localAddr: 0x0a000003, localPort: 8080, remoteAddr: 0x0a000001, remotePort: 40404 };
   const RL = { localAddr: 0x0a000001, localPort: 40404, remoteAddr: 0x0a000003, remotePort: 8080 };

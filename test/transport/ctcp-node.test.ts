@@ -17,7 +17,7 @@ import { DEFAULT_TCP_CONFIG, TcpConnection, type TcpConfig } from "../../src/tra
 import { ipv4FromString, ipv4ToString } from "../../src/transport/tcp/ipv4.js";
 import { ACK, RST, SYN, type TcpSegment } from "../../src/transport/tcp/segment.js";
 import { seededRandom, testConfig } from "../helpers/engine-harness.js";
-import { measureTakeover, runSim } from "./ctcp-sim.js";
+import { measureTakeover, peersGone, runSim } from "./ctcp-sim.js";
 
 const VIP = ipv4FromString("198.51.100.1");
 const CLIENT = ipv4FromString("192.0.2.10");
@@ -26,7 +26,7 @@ const VMAC = macFromString("02:00:5e:00:01:01");
 const CMAC = macFromString("02:00:00:00:00:0a");
 const tcp: TcpConfig = { ...DEFAULT_TCP_CONFIG, mslMs: 1000, fingerMac: (b) => new Uint8Array(createHmac("sha256", "node test").update(b).digest()) };
 
-function makeNode(opts: { master?: boolean; recovery?: Recovery; buckets?: number[] } = {}): { node: CtcpNode; replicated: number[] } {
+function makeNode(opts: { master?: boolean; recovery?: Recovery; buckets?: number[]; connIdStart?: number } = {}): { node: CtcpNode; replicated: number[] } {
   const replicated: number[] = [];
   const cfg: CtcpNodeConfig = {
     nodeId: 1,
@@ -38,6 +38,7 @@ function makeNode(opts: { master?: boolean; recovery?: Recovery; buckets?: numbe
     backend: { addr: BACKEND, port: 8080 },
     recovery: opts.recovery ?? "eager",
     selectiveSweepMs: 1000,
+    ...(opts.connIdStart !== undefined && { connIdStart: opts.connIdStart }),
   };
   let rid = 0;
   const node = new CtcpNode(cfg, { replicate: (connId) => (replicated.push(connId), { ok: true, rid: ++rid }), closeConnection: () => {} });
@@ -193,4 +194,36 @@ test("drain (stopAccepting): a SYN and a fingered handshake ACK get a RST; withi
   assert.equal(segmentsOut(heir.node).length, 0);
   assert.equal(heir.node.drops["listen-closed"], 1);
   assert.equal(heir.node.stats.takeovers, 1);
+});
+
+test("a restored connection whose peers are gone ends on their RSTs: no RST/challenge-ACK storm (found on the real wire)", async () => {
+  const r = await runSim({ seed: 5, loss: 0, latencyMs: 1, jitterMs: 0, recovery: "eager", conns: [{ upload: 500, download: 60_000, resume: false }], crashAt: 120 });
+  assert.equal(r.mirroredAtTakeover.length, 1);
+  const state = r.mirroredAtTakeover[0]!;
+  for (const pending of [0, 3]) {
+    const g = peersGone(state, pending);
+    assert.equal(g.live, 0, `pending ${pending}: the connection ended (${g.frames} frames, ${g.resets} RSTs)`);
+    assert.ok(g.frames <= 8 && g.resets <= 8, `pending ${pending}: ${g.frames} frames, ${g.resets} RSTs in 500 ms`);
+  }
+});
+
+test("connection ids: a restarted member (same node id, later start) never reuses an id of its previous incarnation", () => {
+  // Found on the wire: a node restarted after kill -9 numbered its connections from 1 again; the cluster
+  // still mirrored its previous incarnation's connection 1 (in TIME_WAIT for 2·MSL, restored elsewhere), so
+  // the new connection's records folded onto the old state (or were dropped as someone else's), the mirrors
+  // held nothing usable, and its takeover found nothing: the download stalled.
+  const accept = (connIdStart: number, port: number): number => {
+    const { node } = makeNode({ buckets: [...Array(BUCKETS).keys()], connIdStart });
+    const c = client();
+    node.onFrame(frameOf(c, segment(port, 443, {})), 0);
+    const synAck = segmentsOut(node)[0]!;
+    node.onFrame(frameOf(c, segment(port, 443, { flags: ACK, seq: 1001, ack: (synAck.seq + 1) >>> 0 })), 1);
+    assert.equal(node.stats.accepted, 1);
+    return node.connectionsDebug(1)[0]!.connId;
+  };
+  const before = accept(1_795_000_000_000, 40100);
+  const after = accept(1_795_000_002_500, 40101); // restarted 2.5 s later
+  assert.notEqual(after, before);
+  assert.equal(Math.floor(after / 2 ** 32), 1, "the node id stays in the high bits");
+  assert.equal(after - before, 2500);
 });

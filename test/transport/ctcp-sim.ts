@@ -793,6 +793,64 @@ export function measureTakeover(state: Uint8Array, m: number, recovery: Recovery
   return { recovery, connections: m, restoredAtTakeover, framesAtTakeover, takeoverCpuMs, restoredAfterOnePacket: node.connectionCount.live, firstPacketCpuMs };
 }
 
+export interface PeersGone {
+  /** Frames the node sent after the takeover (its ACKs, challenge ACKs, retransmissions). */
+  readonly frames: number;
+  /** RSTs the vanished peers sent back. */
+  readonly resets: number;
+  /** Live connections at the end. */
+  readonly live: number;
+}
+
+/**
+ * A takeover restores a mirrored connection whose client and backend are gone
+ * (curl gave up, the backend closed its socket): each answers every segment
+ * with a RST at the segment's ACK, as a kernel with no such socket does (RFC
+ * 9293 §3.10.7.1). Before the takeover's ACK the client sent `pending` more
+ * bytes (a part of a record: read, not yet acknowledged — rcv_nxt ahead of
+ * rcv_appack). Runs at most `limit` exchanges of 1 ms.
+ */
+export function peersGone(state: Uint8Array, pending: number, limit = 500): PeersGone {
+  const s = decodeCtcpSnapshot(state);
+  const node = new CtcpNode(nodeConfig(1, "eager", testConfig(), seededRandom("gone"), null, true), {
+    replicate: () => ({ ok: true, rid: 1 }),
+    closeConnection: () => {},
+  });
+  node.link.arp.insert(CLIENT, CLIENT_MAC, 0);
+  node.link.arp.insert(BACKEND, BACKEND_MAC, 0);
+  const hosts = new Map([[CLIENT, new EtherLink(hostLink(CLIENT, CLIENT_MAC))], [BACKEND, new EtherLink(hostLink(BACKEND, BACKEND_MAC))]]);
+  for (const l of hosts.values()) l.arp.insert(VIP, VMAC, 0);
+  const bucket = bucketOf({ address: ipv4ToString(CLIENT), port: s.client.tuple.remotePort }, { address: ipv4ToString(VIP), port: 443 });
+  node.bucketAcquired(bucket, [{ connId: 1, state }], 1000);
+  const c = hosts.get(CLIENT)!;
+  // A TLS record header and no more: the relay waits for the rest, nothing is acknowledged.
+  const part = Uint8Array.of(23, 3, 3, 0, 200).subarray(0, pending);
+  c.sendTcp(VIP, { srcPort: s.client.tuple.remotePort, dstPort: 443, seq: s.client.rcvNxt, ack: s.client.sndNxt, flags: ACK, window: 65535, urgent: 0, options: {}, payload: part }, 1000);
+  for (const f of c.drain().frames) node.onFrame(f, 1000);
+  let frames = 0;
+  let resets = 0;
+  for (let i = 1; i <= limit; i++) {
+    const now = 1000 + i;
+    const t = node.nextTimeout();
+    if (t !== null && t <= now) node.onTimer(now);
+    const out = node.drain().frames;
+    frames += out.length;
+    for (const f of out) {
+      for (const l of hosts.values()) l.onFrame(f, now);
+    }
+    for (const l of hosts.values()) {
+      for (const r of l.drain().received) {
+        const g = r.segment;
+        if (g.flags & RST) continue;
+        resets++;
+        l.sendTcp(VIP, { srcPort: g.dstPort, dstPort: g.srcPort, seq: g.ack, ack: 0, flags: RST, window: 0, urgent: 0, options: {}, payload: new Uint8Array(0) }, now);
+      }
+      for (const f of l.drain().frames) node.onFrame(f, now);
+    }
+  }
+  return { frames, resets, live: node.connectionCount.live };
+}
+
 function cpuMsSince(start: NodeJS.CpuUsage): number {
   const d = process.cpuUsage(start);
   return (d.user + d.system) / 1000;

@@ -47,7 +47,7 @@ import { listen, type ListenDropReason } from "../tcp/listener.js";
 import { ACK, SYN, type TcpSegment } from "../tcp/segment.js";
 import { tupleKey, type FourTuple } from "../tcp/tuple.js";
 import { decodeCtcpSnapshot, encodeCtcpRecord, peekCtcpTuples, type CtcpSnapshot } from "./record.js";
-import { RelayedConnection, type ConnEnv } from "./relayed.js";
+import { RelayedConnection, type ConnDebug, type ConnEnv } from "./relayed.js";
 
 export type Recovery = "eager" | "selective";
 
@@ -66,6 +66,16 @@ export const CTCP_LEG_WINDOW = 1 << 20;
 export interface CtcpNodeConfig {
   /** Cluster member id (1..65534): connection ids are nodeId·2^32 + n, unique in the cluster. */
   readonly nodeId: number;
+  /**
+   * The first n (mod 2^32; default 0). A restarted member must not reuse an
+   * id its previous incarnation gave a connection the cluster still holds
+   * (mirrors keep a connection's state until its TIME_WAIT ends, 2·MSL): the
+   * same id from two owners folds one's records onto the other's state,
+   * and a takeover then finds neither. The daemon passes its start time in
+   * ms: a later incarnation starts Δ ms higher, beyond every id the earlier
+   * one used as long as it accepted fewer than one connection per ms.
+   */
+  readonly connIdStart?: number;
   readonly link: LinkConfig;
   readonly tcp: TcpConfig;
   readonly tls: TlsServerConfig;
@@ -134,6 +144,8 @@ export interface NodeStats {
   resets: number;
   /** Connections dropped on an internal error. */
   failures: number;
+  /** The last such error's message (status pages). */
+  lastFailure: string | null;
 }
 
 interface Route {
@@ -154,7 +166,7 @@ export class CtcpNode {
   readonly drops: Record<NodeDropReason, number> = {
     "not-owner": 0, "no-connection": 0, "listen-rst": 0, "listen-no-ack": 0, "listen-bad-finger": 0, "listen-syn-with-ack": 0, "listen-closed": 0,
   };
-  readonly stats: NodeStats = { accepted: 0, restored: { eager: 0, "on-packet": 0, sweep: 0 }, badEntries: 0, records: 0, recordsRefused: {}, partialAcks: 0, forwardAcks: 0, takeovers: 0, synAcks: 0, resets: 0, failures: 0 };
+  readonly stats: NodeStats = { accepted: 0, restored: { eager: 0, "on-packet": 0, sweep: 0 }, badEntries: 0, records: 0, recordsRefused: {}, partialAcks: 0, forwardAcks: 0, takeovers: 0, synAcks: 0, resets: 0, failures: 0, lastFailure: null };
   private readonly owned = new Uint8Array(BUCKETS);
   private readonly takenOverAt = new Float64Array(BUCKETS).fill(-Infinity);
   private readonly routes = new Map<string, Route>();
@@ -167,11 +179,15 @@ export class CtcpNode {
   private sweepAt: number | null = null;
   private draining = false;
   private nextConn = 0;
+  private readonly connIdStart: number;
   private frames: Uint8Array[] = [];
   private events: CtcpEvent[] = [];
 
   constructor(private readonly cfg: CtcpNodeConfig, private readonly replicator: Replicator) {
     if (!Number.isInteger(cfg.nodeId) || cfg.nodeId < 1 || cfg.nodeId > 65534) throw new RangeError(`ctcp node: nodeId must be 1..65534, got ${cfg.nodeId}`);
+    const start = cfg.connIdStart ?? 0;
+    if (!Number.isSafeInteger(start) || start < 0) throw new RangeError(`ctcp node: connIdStart must be a non-negative integer, got ${start}`);
+    this.connIdStart = start % 2 ** 32;
     this.link = new EtherLink(cfg.link);
     this.ports = new SourcePorts(ipv4ToString(cfg.link.ip), { address: ipv4ToString(cfg.backend.addr), port: cfg.backend.port });
     this.env = {
@@ -349,6 +365,11 @@ export class CtcpNode {
     return { live: this.conns.size, dormant: new Set(this.dormant.values()).size };
   }
 
+  /** Up to `max` live connections with both legs' pointers and the relay's offsets (the daemon's /status). */
+  connectionsDebug(max: number): ConnDebug[] {
+    return Array.from(this.conns.values()).slice(0, max).map((c) => c.debug);
+  }
+
   get linkDrops(): LinkDrops {
     return this.link.drops;
   }
@@ -412,7 +433,7 @@ export class CtcpNode {
         this.drops[`listen-${res.reason}`]++;
         return;
       case "accept": {
-        const connId = this.cfg.nodeId * 2 ** 32 + ++this.nextConn;
+        const connId = this.cfg.nodeId * 2 ** 32 + ((this.connIdStart + ++this.nextConn) % 2 ** 32);
         this.stats.accepted++;
         let c: RelayedConnection;
         try {
@@ -505,7 +526,9 @@ export class CtcpNode {
 
   private failed(connId: number, e: unknown): void {
     this.stats.failures++;
-    this.events.push({ kind: "failed", connId, message: e instanceof Error ? e.message : String(e) });
+    const message = e instanceof Error ? e.message : String(e);
+    this.stats.lastFailure = message;
+    this.events.push({ kind: "failed", connId, message });
   }
 
   /**

@@ -36,13 +36,13 @@
 //
 // Closing is not clustered (§4.10, §5.7): once the relay closed, each leg
 // acknowledges whatever arrives and sends FIN after the last bytes.
-import { Relay, type RelayOptions, type RelayOutput } from "../../relay/relay.js";
+import { Relay, type RelayDebug, type RelayOptions, type RelayOutput } from "../../relay/relay.js";
 import type { RelayCheckpoint, RelayFields } from "../../relay/checkpoint.js";
 import type { TlsServerConfig } from "../../tls/config.js";
 import type { EngineDeps } from "../../tls/server.js";
 import { ByteQueue } from "../tcp/byte-queue.js";
 import type { TcpCheckpoint } from "../tcp/checkpoint.js";
-import { TcpConnection, type TcpConfig, type TcpEvent } from "../tcp/connection.js";
+import { TcpConnection, type TcpConfig, type TcpDebug, type TcpEvent } from "../tcp/connection.js";
 import type { TcpSegment } from "../tcp/segment.js";
 import { seqAdd, seqDiff } from "../tcp/seq.js";
 import type { FourTuple } from "../tcp/tuple.js";
@@ -86,6 +86,39 @@ const RECORD_RETRY_MS = 20;
 const KEPT_STEP = 4096;
 /** Largest interarrival sample before the leg has an RTT estimate. */
 const IDLE_GAP_MS = 100;
+
+/** Leg.debug. */
+export interface LegDebug {
+  readonly received: number;
+  readonly sent: number;
+  readonly peerAcked: number;
+  readonly promised: number;
+  readonly finAt: number | null;
+  readonly keptFrom: number;
+  readonly kept: number;
+  readonly keptSentTo: number;
+  readonly iat: number;
+  readonly partialDeadline: number | null;
+  readonly tcp: TcpDebug;
+}
+
+/** RelayedConnection.debug. */
+export interface ConnDebug {
+  readonly connId: number;
+  readonly bucket: number;
+  /** The client's port (its 4-tuple's remote port). */
+  readonly clientPort: number;
+  readonly client: LegDebug;
+  readonly backend: LegDebug | null;
+  readonly relay: RelayDebug;
+  readonly inflight: number;
+  readonly unsent: number;
+  readonly retryAt: number | null;
+  readonly backendClustered: boolean;
+  readonly traffic: boolean;
+  readonly relayClosed: boolean;
+  readonly broken: boolean;
+}
 
 /** One TCP leg: offsets ↔ sequence numbers, input kept for a partial ACK, the §5.5 timer. */
 class Leg {
@@ -193,6 +226,15 @@ class Leg {
   /** The mirrors hold kept bytes up to `offset` already (a restored leg). */
   keptRecorded(offset: number): void {
     this.keptSentTo = offset;
+  }
+
+  /** Offsets, kept bytes and the engine's pointers (status pages, diagnosis). */
+  get debug(): LegDebug {
+    return {
+      received: this.received, sent: this.sent, peerAcked: this.peerAcked, promised: this.promised, finAt: this.finAt,
+      keptFrom: this.keptFrom, kept: this.kept.length, keptSentTo: this.keptSentTo, iat: this.iat, partialDeadline: this.partialDeadline,
+      tcp: this.tcp.debug,
+    };
   }
 
   /** Bytes to restore a relay with after a restore (§5.5). */
@@ -335,6 +377,15 @@ export class RelayedConnection {
     if (b && b.finAt !== null) relay.backendEnded(b.finAt);
     c.run(now);
     return c;
+  }
+
+  /** Both legs, the relay's offsets and the records in flight (status pages, diagnosis). */
+  get debug(): ConnDebug {
+    return {
+      connId: this.connId, bucket: this.bucket, clientPort: this.client.tcp.tuple.remotePort, client: this.client.debug, backend: this.backend?.debug ?? null, relay: this.relay.debug,
+      inflight: this.inflight.size, unsent: this.unsent.length, retryAt: this.retryAt, backendClustered: this.backendClustered,
+      traffic: this.traffic, relayClosed: this.relayClosed, broken: this.broken,
+    };
   }
 
   get isClosed(): boolean {

@@ -136,6 +136,26 @@ function assertNever(x: never): never {
   throw new Error(`unreachable: ${JSON.stringify(x)}`);
 }
 
+/** TcpConnection.debug: the engine's pointers (status pages, diagnosis). */
+export interface TcpDebug {
+  readonly state: TcpState;
+  readonly sndUna: number;
+  readonly sndNxt: number;
+  readonly sndMax: number;
+  readonly sndWnd: number;
+  readonly writeSeq: number;
+  readonly discardUntil: number | null;
+  readonly forwardAckUntil: number;
+  readonly rcvNxt: number;
+  readonly rcvAppack: number;
+  readonly unacked: number;
+  readonly ooo: number;
+  readonly cwnd: number;
+  readonly rto: number;
+  readonly retries: number;
+  readonly rtxDeadline: number | null;
+}
+
 export class TcpConnection {
   /** Engines ever constructed: a SYN flood must not move it (§4.2). */
   static instances = 0;
@@ -343,6 +363,15 @@ export class TcpConnection {
   }
   get windowScales(): { snd: number; rcv: number } {
     return { snd: this.sndWscale, rcv: this.rcvWscale };
+  }
+
+  /** Sequence pointers and timers, for status pages and captures (absolute numbers). */
+  get debug(): TcpDebug {
+    return {
+      state: this.st, sndUna: this.sndUna, sndNxt: this.sndNxt, sndMax: this.sndMax, sndWnd: this.sndWnd, writeSeq: this.writeSeqV,
+      discardUntil: this.discardUntil, forwardAckUntil: this.forwardAckUntil, rcvNxt: this.rcvNxtV, rcvAppack: this.rcvAppackV,
+      unacked: this.buf.length, ooo: this.ooo.length, cwnd: this.cwnd, rto: this.rto, retries: this.retries, rtxDeadline: this.rtxDeadline,
+    };
   }
 
   /** Everything produced since the last drain. */
@@ -575,8 +604,15 @@ export class TcpConnection {
     if (seg.flags & RST) {
       // RFC 5961 §3.2: only a RST at exactly RCV.NXT resets; one elsewhere in
       // the window gets a challenge ACK (a real peer answers it with the
-      // exact RST, a blind attacker cannot).
-      if (seg.seq === this.rcvNxtV) this.enterClosed("reset");
+      // exact RST, a blind attacker cannot). The RCV.NXT the peer knows is
+      // the one our ACKs carry, rcv_appack (§4.6), and a peer with no such
+      // connection answers our ACK with a RST at exactly that number (RFC
+      // 9293 §3.10.7.1: SEQ = the segment's ACK). While bytes are withheld
+      // (rcv_nxt ahead of rcv_appack) that RST is the exact one: refusing it
+      // drew a challenge ACK, the peer's next identical RST, and so on — a
+      // RST/ACK storm at wire speed, seen on the real wire after a takeover
+      // restored connections whose peers had closed.
+      if (seg.seq === this.rcvNxtV || seg.seq === this.rcvAppackV) this.enterClosed("reset");
       else this.ackNow = true;
       return;
     }
