@@ -53,6 +53,8 @@ export interface CtcpStatus {
   readonly master: boolean;
   readonly connections: { readonly live: number; readonly dormant: number } | null;
   readonly node: { readonly stats: { readonly accepted: number } } | null;
+  /** The newest connections (CtcpNode.connectionsDebug): the harness finds curl's by its port. */
+  readonly connectionList: readonly { readonly connId: number; readonly clientPort: number; readonly traffic: boolean }[] | null;
   readonly counters: Record<string, number>;
   readonly cluster: { readonly owned: number; readonly members: readonly { readonly id: number; readonly alive: boolean }[] } | null;
 }
@@ -136,14 +138,17 @@ export async function startCtcpCluster(n: number, opts: { recovery?: "eager" | "
       for (;;) {
         const live = nodes.map((p, i) => (p.child && p.child.exitCode === null && p.child.signalCode === null ? i : -1)).filter((i) => i >= 0);
         const ss = await Promise.all(live.map((i) => status(i)));
+        // Balanced, not only covered: between two rebalance steps every bucket has an owner while the
+        // restarted member still waits for its share (a round would then run while buckets move).
         const alone = n === 1 && ss.length === 1 && ss[0]?.cluster === null && ss[0].master;
         const ok =
           alone ||
           (ss.every((s) => s?.cluster && s.cluster.members.filter((m) => m.alive).length >= live.length) &&
             ss.reduce((a, s) => a + (s?.cluster?.owned ?? 0), 0) === 1024 &&
+            ss.every((s) => (s?.cluster?.owned ?? 0) >= Math.floor(1024 / live.length)) &&
             ss.filter((s) => s?.master).length === 1);
         if (ok) return;
-        if (Date.now() > end) throw new Error(`cluster did not settle: ${JSON.stringify(ss.map((s) => s && { master: s.master, owned: s.cluster?.owned, members: s.cluster?.members }))}`);
+        if (Date.now() > end) throw new Error(`cluster did not settle: ${JSON.stringify(ss.map((s) => s && { master: s.master, owned: s.cluster?.owned, members: s.cluster?.members, cluster: s.cluster }))}`);
         await sleep(100);
       }
     },
@@ -178,32 +183,56 @@ export async function ownerSince(c: CtcpCluster, before: readonly number[]): Pro
 
 export interface RoundResult {
   readonly direction: "down" | "up";
+  readonly phase: KillPhase;
   readonly ok: boolean;
   readonly curlCode: number;
   readonly killed: number | null;
   readonly killAtMs: number | null;
   /** SIGTERM rounds: the drained node's exit code (0 expected). */
   readonly exitCode: number | null;
+  /** The TLS handshake was not complete on the killed node when it was killed (as its /status said just before). */
+  readonly killedInHandshake: boolean | null;
   readonly seconds: number;
   readonly detail: string;
+}
+
+/** When the round kills the connection's node: during the transfer (after a random delay in killWindowMs) or as soon as the connection exists (its TLS handshake). */
+export type KillPhase = "transfer" | "handshake";
+
+export interface RoundOptions {
+  /** SIGKILL (default) or SIGTERM (the node drains). */
+  readonly signal?: "SIGKILL" | "SIGTERM";
+  readonly phase?: KillPhase;
+  /** Transfer phase: the kill comes this many ms after curl starts, uniformly (default 200-1700). */
+  readonly killWindowMs?: readonly [number, number];
 }
 
 /**
  * One round: curl moves `bytes` through the VIP (download or upload) while
  * the node holding the connection is kill -9ed (or sent SIGTERM: it drains
- * by handing its connections over) after a random delay; then the node is
+ * by handing its connections over; see KillPhase for when); then the node is
  * started again and the cluster settles. ok: curl exit 0, the SHA-256
  * matches, the backend saw the request exactly once, and a SIGTERMed node
  * exited 0 within its drain timeout.
+ *
+ * The node holding the connection is found by curl's source port (curl binds
+ * one of ten ports picked at random; /status lists each connection's client
+ * port): a node also holds earlier rounds' connections for 2·MSL (TIME_WAIT),
+ * so "a node with a live connection" is often the wrong one.
  */
-export async function failoverRound(c: CtcpCluster, round: number, direction: "down" | "up", bytes: number, rng: () => number, signal: "SIGKILL" | "SIGTERM" = "SIGKILL"): Promise<RoundResult> {
+export async function failoverRound(c: CtcpCluster, round: number, direction: "down" | "up", bytes: number, rng: () => number, opts: RoundOptions = {}): Promise<RoundResult> {
+  const signal = opts.signal ?? "SIGKILL";
+  const phase = opts.phase ?? "transfer";
+  const killWindowMs = opts.killWindowMs ?? [200, 1700];
   const reqId = `r${round}-${direction}-${randomBytes(3).toString("hex")}`;
   const url = direction === "down" ? `https://${c.wire.vip}/bytes/${bytes}` : `https://${c.wire.vip}/upload`;
+  // Outside the client namespace's ephemeral range (32768-60999) and below the backend leg's bucket ports.
+  const portLo = 20_000 + Math.floor(rng() * 1000) * 10;
+  const ports = `${portLo}-${portLo + 9}`;
   const argv =
     direction === "down"
-      ? ["curl", "-sS", "-k", "--max-time", "120", "-H", `x-req-id: ${reqId}`, "-o", "-", url]
-      : ["sh", "-c", `head -c ${bytes} /dev/zero | curl -sS -k --max-time 120 -H 'x-req-id: ${reqId}' --data-binary @- ${url}`];
-  const before = await acceptedCounts(c);
+      ? ["curl", "-sS", "-k", "--local-port", ports, "--max-time", "120", "-H", `x-req-id: ${reqId}`, "-o", "-", url]
+      : ["sh", "-c", `head -c ${bytes} /dev/zero | exec curl -sS -k --local-port ${ports} --max-time 120 -H 'x-req-id: ${reqId}' --data-binary @- ${url}`];
   const t0 = Date.now();
   const curl = spawn("ip", ["netns", "exec", c.wire.clientNs, ...argv], { stdio: ["ignore", "pipe", "pipe"] });
   const hash = createHash("sha256");
@@ -218,21 +247,25 @@ export async function failoverRound(c: CtcpCluster, round: number, direction: "d
   curl.stderr!.on("data", (d: Buffer) => void (err += d.toString()));
   const exited = new Promise<number>((r) => curl.once("exit", (code) => r(code ?? -1)));
 
-  // Kill the owner at a random moment of the transfer: find who holds the connection first.
-  const killAfter = 200 + Math.floor(rng() * 1500);
+  // Kill the owner (found by curl's port) at a random moment of the transfer, or as soon as it holds the connection.
+  const killAfter = phase === "handshake" ? 0 : killWindowMs[0] + Math.floor(rng() * (killWindowMs[1] - killWindowMs[0]));
+  const ours = (p: number) => p >= portLo && p <= portLo + 9;
   let killed: number | null = null;
   let killAtMs: number | null = null;
+  let killedInHandshake: boolean | null = null;
   const killer = (async () => {
     await sleep(killAfter);
-    for (let tries = 0; tries < 40 && curl.exitCode === null; tries++) {
-      const owner = await ownerSince(c, before);
+    for (let tries = 0; tries < (phase === "handshake" ? 400 : 40) && curl.exitCode === null; tries++) {
+      const ss = await Promise.all(c.nodes.map((_, i) => c.status(i)));
+      const owner = ss.findIndex((s) => s?.connectionList?.some((x) => ours(x.clientPort)) ?? false);
       if (owner >= 0) {
+        killedInHandshake = !ss[owner]!.connectionList!.find((x) => ours(x.clientPort))!.traffic;
         c.kill(owner, signal);
         killed = owner;
         killAtMs = Date.now() - t0;
         return;
       }
-      await sleep(25);
+      await sleep(phase === "handshake" ? 5 : 25);
     }
   })();
   const code = await exited;
@@ -245,6 +278,7 @@ export async function failoverRound(c: CtcpCluster, round: number, direction: "d
   if (code !== 0) problems.push(`curl exit ${code}: ${err.trim()}`);
   if (result !== expected) problems.push(`${direction === "down" ? `sha/length mismatch (${got} bytes)` : `upload answer ${out.slice(0, 80)}`}`);
   if (seen !== 1) problems.push(`backend saw the request ${seen} times`);
+  if (killed === null) problems.push("no kill: the connection's node was not found while curl ran");
   let exitCode: number | null = null;
   if (killed !== null) {
     const child = c.nodes[killed]!.child!;
@@ -256,7 +290,7 @@ export async function failoverRound(c: CtcpCluster, round: number, direction: "d
     await c.start(killed);
   }
   await c.settled();
-  return { direction, ok: problems.length === 0, curlCode: code, killed: killed === null ? null : killed + 1, killAtMs, exitCode, seconds, detail: problems.join("; ") };
+  return { direction, phase, ok: problems.length === 0, curlCode: code, killed: killed === null ? null : killed + 1, killAtMs, killedInHandshake, exitCode, seconds, detail: problems.join("; ") };
 }
 
 export interface Transfer {

@@ -1,11 +1,14 @@
 // The namespace failover proof of issue 7, opt-in (`npm run proof:ctcp --
-// [--rounds 20] [--down-mib 64] [--up-mib 32] [--recovery eager|selective]
-// [--json FILE] [--signal KILL|TERM]`): three `sslacc start --transport ctcp`
-// processes on a hub-mode wire, curl in the client namespace, a real backend;
-// each round kill -9s (or, with --signal TERM, drains: LEAVE and hand over)
-// the node holding the connection at a random moment of a download and of an
-// upload, restarts it, and checks curl's exit code, the SHA-256 and that the
-// backend saw the request once. Needs root, /dev/net/tun, socat.
+// [--rounds 20] [--down-mib 64] [--up-mib 32] [--hs-mib 1] [--recovery
+// eager|selective] [--json FILE] [--signal KILL|TERM]`): three `sslacc start
+// --transport ctcp` processes on a hub-mode wire, curl in the client
+// namespace, a real backend; each round kill -9s (or, with --signal TERM,
+// drains: LEAVE and hand over) the node holding the connection at a random
+// moment of a download and of an upload, then once more as soon as a
+// connection exists (its TLS handshake; a download on odd rounds, an upload
+// on even ones, of --hs-mib), restarts it, and checks curl's exit code, the
+// SHA-256 and that the backend saw the request once. Needs root,
+// /dev/net/tun, socat.
 import { parseArgs } from "node:util";
 import { writeFileSync } from "node:fs";
 import { wireMissing } from "../../bench/wire/netns.js";
@@ -16,6 +19,7 @@ const { values } = parseArgs({
     rounds: { type: "string", default: "20" },
     "down-mib": { type: "string", default: "64" },
     "up-mib": { type: "string", default: "32" },
+    "hs-mib": { type: "string", default: "1" },
     recovery: { type: "string", default: "eager" },
     seed: { type: "string", default: "1" },
     json: { type: "string" },
@@ -46,10 +50,15 @@ const results: RoundResult[] = [];
 const cluster = await startCtcpCluster(3, { recovery });
 try {
   for (let r = 1; r <= rounds; r++) {
-    for (const [dir, mib] of [["down", Number(values["down-mib"])], ["up", Number(values["up-mib"])]] as const) {
-      const res = await failoverRound(cluster, r, dir, mib << 20, rng, signal);
+    const runs = [
+      ["down", Number(values["down-mib"]), "transfer"],
+      ["up", Number(values["up-mib"]), "transfer"],
+      [r % 2 === 1 ? "down" : "up", Number(values["hs-mib"]), "handshake"],
+    ] as const;
+    for (const [dir, mib, phase] of runs) {
+      const res = await failoverRound(cluster, r, dir, Math.round(mib * 2 ** 20), rng, { signal, phase });
       results.push(res);
-      console.log(`round ${r} ${dir} ${mib} MiB: ${res.ok ? "ok" : "FAIL"} (node ${res.killed ?? "-"} ${signal} at ${res.killAtMs ?? "-"} ms, ${res.seconds.toFixed(1)} s)${res.ok ? "" : ` ${res.detail}`}`);
+      console.log(`round ${r} ${dir} ${mib} MiB, ${signal} in the ${phase}: ${res.ok ? "ok" : "FAIL"} (node ${res.killed ?? "-"} at ${res.killAtMs ?? "-"} ms, ${res.seconds.toFixed(1)} s)${res.ok ? "" : ` ${res.detail}`}`);
     }
   }
 } finally {

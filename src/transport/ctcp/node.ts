@@ -125,7 +125,8 @@ export type CtcpEvent =
   /** The connection was dropped on an internal error (logged by the shell; the node goes on). */
   | { readonly kind: "failed"; readonly connId: number; readonly message: string };
 
-export type NodeDropReason = "not-owner" | "no-connection" | `listen-${ListenDropReason}`;
+/** not-owner-out: a segment of a connection whose bucket this node does not own now, not sent. */
+export type NodeDropReason = "not-owner" | "not-owner-out" | "no-connection" | `listen-${ListenDropReason}`;
 
 export interface NodeStats {
   accepted: number;
@@ -164,7 +165,7 @@ interface Dormant {
 export class CtcpNode {
   readonly link: EtherLink;
   readonly drops: Record<NodeDropReason, number> = {
-    "not-owner": 0, "no-connection": 0, "listen-rst": 0, "listen-no-ack": 0, "listen-bad-finger": 0, "listen-syn-with-ack": 0, "listen-closed": 0,
+    "not-owner": 0, "not-owner-out": 0, "no-connection": 0, "listen-rst": 0, "listen-no-ack": 0, "listen-bad-finger": 0, "listen-syn-with-ack": 0, "listen-closed": 0,
   };
   readonly stats: NodeStats = { accepted: 0, restored: { eager: 0, "on-packet": 0, sweep: 0 }, badEntries: 0, records: 0, recordsRefused: {}, partialAcks: 0, forwardAcks: 0, takeovers: 0, synAcks: 0, resets: 0, failures: 0, lastFailure: null };
   private readonly owned = new Uint8Array(BUCKETS);
@@ -195,7 +196,14 @@ export class CtcpNode {
       tcp: { ...cfg.tcp, holdFinAck: true }, tls: cfg.tls, engine: cfg.engine, relay: cfg.relay ?? {}, vip: cfg.link.ip, backend: cfg.backend,
       minPartialMs: cfg.minPartialMs ?? 1,
       batchTurns: cfg.batchTurns ?? false,
-      send: (dst, seg, now) => this.link.sendTcp(dst, seg, now),
+      // Only the owner speaks for a bucket (§4.2), on output too: a connection of a bucket this node
+      // does not own right now (its lease lapsed for a moment; a copy left behind) stays silent, or it
+      // would answer for the real owner (seen: a stale copy retransmitting to a backend whose RSTs it
+      // never heard — they were dropped as not-owner).
+      send: (conn, dst, seg, now) => {
+        if (this.owned[conn.bucket] === 1) this.link.sendTcp(dst, seg, now);
+        else this.drops["not-owner-out"]++;
+      },
       replicate: (conn, record, now) => {
         const r = this.replicator.replicate(conn.connId, conn.bucket, encodeCtcpRecord(record), now);
         if (!r.ok) {
@@ -365,9 +373,9 @@ export class CtcpNode {
     return { live: this.conns.size, dormant: new Set(this.dormant.values()).size };
   }
 
-  /** Up to `max` live connections with both legs' pointers and the relay's offsets (the daemon's /status). */
+  /** The `max` newest live connections with both legs' pointers and the relay's offsets (the daemon's /status). */
   connectionsDebug(max: number): ConnDebug[] {
-    return Array.from(this.conns.values()).slice(0, max).map((c) => c.debug);
+    return Array.from(this.conns.values()).slice(-max).map((c) => c.debug);
   }
 
   get linkDrops(): LinkDrops {

@@ -64,7 +64,8 @@ export interface ConnEnv {
    * TLS records and one record to replicate instead of one per segment.
    */
   readonly batchTurns: boolean;
-  send(dst: number, seg: TcpSegment, now: number): void;
+  /** A segment of `conn` for the wire (the node sends it only while it owns the connection's bucket). */
+  send(conn: RelayedConnection, dst: number, seg: TcpSegment, now: number): void;
   /** Replicate one record; null when the channel refused it (not our bucket now, too large): try again later. */
   replicate(conn: RelayedConnection, record: CtcpRecord, now: number): number | null;
   /** A free source port towards the backend in `bucket` (§4.5), chosen deterministically from `seed`. */
@@ -86,6 +87,17 @@ const RECORD_RETRY_MS = 20;
 const KEPT_STEP = 4096;
 /** Largest interarrival sample before the leg has an RTT estimate. */
 const IDLE_GAP_MS = 100;
+/**
+ * Longest §5.5 wait. The partial ACK must reach the peer before its
+ * retransmission timer fires (Linux: 200 ms minimum RTO), and the record
+ * still needs a mirror round trip first (~100 ms under load here). Seen on
+ * the wire: after a takeover in an upload the client retransmits one segment
+ * per RTO, those gaps drove the IAT estimate to ~85 ms (an upload's client
+ * leg has no RTT sample to cap them: we send it almost nothing), 2·IAT plus
+ * the mirror's ack outlasted the client's RTO, every RTO reset its window to
+ * one segment, and 4 MiB crawled at ~40 KB/s.
+ */
+const MAX_PARTIAL_MS = 40;
 
 /** Leg.debug. */
 export interface LegDebug {
@@ -305,10 +317,10 @@ class Leg {
     if (this.finAt !== null && this.promised === this.received) this.finCommitted = true;
   }
 
-  /** §5.5: 2·IAT after a partial record was read, RTT + IAT after a partial ACK. */
+  /** §5.5: 2·IAT after a partial record was read, RTT + IAT after a partial ACK; at most MAX_PARTIAL_MS. */
   partialDelay(minMs: number): number {
     const d = this.partialAcked ? (this.tcp.smoothedRtt ?? 2 * this.iat) + this.iat : 2 * this.iat;
-    return Math.max(minMs, d);
+    return Math.max(minMs, Math.min(MAX_PARTIAL_MS, d));
   }
 }
 
@@ -487,7 +499,7 @@ export class RelayedConnection {
 
   private drainLeg(leg: Leg, now: number, side: "client" | "backend"): boolean {
     const out = leg.tcp.drain();
-    for (const s of out.segments) this.env.send(leg.tcp.tuple.remoteAddr, s, now);
+    for (const s of out.segments) this.env.send(this, leg.tcp.tuple.remoteAddr, s, now);
     for (const e of out.events) this.onTcpEvent(leg, side, e, now);
     return out.segments.length > 0 || out.events.length > 0;
   }
