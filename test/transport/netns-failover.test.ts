@@ -25,8 +25,9 @@ test("real wire, three nodes: kill -9 of the connection's node during 8 MiB down
   const results: RoundResult[] = [];
   try {
     for (let r = 1; r <= 2; r++) {
-      results.push(await failoverRound(c, r, "down", 8 << 20, rng));
-      results.push(await failoverRound(c, r, "up", 4 << 20, rng));
+      // Killed 0.15-0.7 s in: a 4 MiB upload can be over in about a second here.
+      results.push(await failoverRound(c, r, "down", 8 << 20, rng, { killWindowMs: [150, 700] }));
+      results.push(await failoverRound(c, r, "up", 4 << 20, rng, { killWindowMs: [150, 700] }));
     }
     results.push(await failoverRound(c, 3, "down", 1 << 20, rng, { phase: "handshake" }));
   } finally {
