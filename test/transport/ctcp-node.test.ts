@@ -197,7 +197,7 @@ test("drain (stopAccepting): a SYN and a fingered handshake ACK get a RST; withi
 });
 
 test("a restored connection whose peers are gone ends on their RSTs: no RST/challenge-ACK storm (found on the real wire)", async () => {
-  const r = await runSim({ seed: 5, loss: 0, latencyMs: 1, jitterMs: 0, recovery: "eager", conns: [{ upload: 500, download: 60_000, resume: false }], crashAt: 120 });
+  const r = await runSim({ seed: 5, loss: 0, latencyMs: 1, jitterMs: 0, recovery: "eager", conns: [{ upload: 500, download: 60_000, resume: false }], crashAt: { phase: "s2c", nth: 10 } });
   assert.equal(r.mirroredAtTakeover.length, 1);
   const state = r.mirroredAtTakeover[0]!;
   for (const pending of [0, 3]) {
