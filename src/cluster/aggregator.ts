@@ -6,6 +6,21 @@
 //     ─ full (next message would pass the MTU budget) / flush() at end of turn
 //       / tick(now) after maxDelayMs ─> sealDatagram ─> outbox ─> channel.ts
 //
+// Each message has an urgency; a destination's batch leaves as its most
+// urgent message says:
+//   urgent  (acks, keepalives, maps, NACKs, retransmits): at the end of the turn;
+//   stream  (checkpoints, closes): at the end of the turn, unless the caller
+//           holds the destination (flush's `hold`: the node holds a peer that
+//           has not acknowledged our previous datagram's checkpoints, as
+//           Nagle's algorithm holds small segments while data is
+//           unacknowledged, RFC 896); then with the next turn that is not
+//           held, or after maxDelayMs at a tick;
+//   lazy    (session adds): with the next datagram to that destination (a
+//           keepalive goes to every peer every keepaliveMs), or after
+//           lazyDelayMs at a tick.
+// Whatever the urgency, a full batch leaves at once, and messages to one
+// destination leave in the order they were queued.
+//
 // With `enabled: false` every message is its own datagram (the "norm" line of
 // the paper's figures), for measuring what aggregation buys.
 import type { CryptoProvider } from "../crypto/provider.js";
@@ -20,9 +35,13 @@ export interface AggregatorConfig {
   readonly mtuDatagram?: number;
   /** Longest a queued message may wait for company (ms, default 2). */
   readonly maxDelayMs?: number;
+  /** Longest a batch of lazy messages only waits for company (ms, default 100: a keepalive period). */
+  readonly lazyDelayMs?: number;
   readonly enabled?: boolean;
   /** The destination's incarnation as we know it (0: unknown), sealed into each datagram. */
   readonly destEpoch: (to: number) => number;
+  /** A datagram to `to` was sealed (everything queued for it left). */
+  readonly emitted?: (to: number) => void;
 }
 
 export interface OutDatagram {
@@ -37,21 +56,29 @@ export interface AggregatorCounters {
   flushOnSize: number;
   flushOnTurn: number;
   flushOnDelay: number;
+  /** End-of-turn flushes that kept a destination's batch waiting (lazy, or held for an acknowledgement). */
+  held: number;
 }
+
+/** How soon a message must leave (see the header); a batch is as urgent as its most urgent message. */
+export type Urgency = "urgent" | "stream" | "lazy";
+const RANK: Record<Urgency, number> = { lazy: 0, stream: 1, urgent: 2 };
 
 interface Queue {
   parts: Uint8Array[];
   size: number;
   since: number;
+  urgency: Urgency;
 }
 
 export class Aggregator {
-  readonly counters: AggregatorCounters = { messages: 0, datagrams: 0, bytes: 0, flushOnSize: 0, flushOnTurn: 0, flushOnDelay: 0 };
+  readonly counters: AggregatorCounters = { messages: 0, datagrams: 0, bytes: 0, flushOnSize: 0, flushOnTurn: 0, flushOnDelay: 0, held: 0 };
   private readonly queues = new Map<number, Queue>();
   private readonly seqs = new Map<number, number>();
   private outbox: OutDatagram[] = [];
   private readonly budget: number;
   private readonly maxDelayMs: number;
+  private readonly lazyDelayMs: number;
   private readonly enabled: boolean;
 
   constructor(
@@ -62,6 +89,7 @@ export class Aggregator {
     this.budget = (cfg.mtuDatagram ?? DEFAULT_MTU_DATAGRAM) - HEADER_BYTES - TAG_BYTES;
     if (this.budget < 64) throw new RangeError(`mtuDatagram ${cfg.mtuDatagram} leaves no room for messages`);
     this.maxDelayMs = cfg.maxDelayMs ?? 2;
+    this.lazyDelayMs = cfg.lazyDelayMs ?? 100;
     this.enabled = cfg.enabled ?? true;
   }
 
@@ -79,7 +107,7 @@ export class Aggregator {
   }
 
   /** Queues one framed message. A message bigger than the budget leaves alone (the IP layer fragments it). */
-  enqueue(to: number, framed: Uint8Array, now: number): void {
+  enqueue(to: number, framed: Uint8Array, now: number, urgency: Urgency = "urgent"): void {
     this.counters.messages++;
     let q = this.queues.get(to);
     if (q && q.size + framed.length > this.budget) {
@@ -88,17 +116,22 @@ export class Aggregator {
       q = undefined;
     }
     if (!q) {
-      q = { parts: [], size: 0, since: now };
+      q = { parts: [], size: 0, since: now, urgency };
       this.queues.set(to, q);
     }
+    if (RANK[urgency] > RANK[q.urgency]) q.urgency = urgency;
     q.parts.push(framed);
     q.size += framed.length;
     if (!this.enabled || q.size >= this.budget) this.emit(to, q);
   }
 
-  /** End of the caller's turn: everything queued leaves now. */
-  flush(): void {
+  /** End of the caller's turn: what is queued leaves now, but lazy batches, and stream batches that `hold` keeps. */
+  flush(hold?: (to: number) => boolean): void {
     for (const [to, q] of this.queues) {
+      if (q.urgency === "lazy" || (q.urgency === "stream" && hold?.(to))) {
+        this.counters.held++;
+        continue;
+      }
       this.counters.flushOnTurn++;
       this.emit(to, q);
     }
@@ -108,11 +141,12 @@ export class Aggregator {
   tick(now: number): number | undefined {
     let next: number | undefined;
     for (const [to, q] of this.queues) {
-      if (now - q.since >= this.maxDelayMs) {
+      const wait = q.urgency === "lazy" ? this.lazyDelayMs : this.maxDelayMs;
+      if (now - q.since >= wait) {
         this.counters.flushOnDelay++;
         this.emit(to, q);
       } else {
-        const due = q.since + this.maxDelayMs;
+        const due = q.since + wait;
         next = next === undefined ? due : Math.min(next, due);
       }
     }
@@ -141,5 +175,6 @@ export class Aggregator {
     this.counters.datagrams++;
     this.counters.bytes += bytes.length;
     this.outbox.push({ to, bytes });
+    this.cfg.emitted?.(to);
   }
 }

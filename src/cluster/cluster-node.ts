@@ -58,6 +58,13 @@ export interface ClusterConfig {
   readonly maxDatagram?: number;
   readonly maxDelayMs?: number;
   readonly aggregate?: boolean;
+  /**
+   * With aggregation: hold a peer's batch of checkpoints at the end of a turn
+   * while it has not acknowledged those of our last datagram to it (default
+   * true; aggregator.ts, Nagle's rule). Fewer datagrams per handshake for at
+   * most one round trip more per checkpoint.
+   */
+  readonly holdForAck?: boolean;
   readonly fold?: FoldState;
   /** `fold` over several deltas at once, byte-identical to folding them one by one (replication.ts, TableEntry). */
   readonly foldChain?: FoldChain;
@@ -81,6 +88,10 @@ export class ClusterError extends Error {
 interface PeerStreams {
   out: ReliableSender;
   in: ReliableReceiver;
+  /** Replication ids: the last queued for the peer, the last in a datagram sent to it, the highest it acknowledged (holdForAck). */
+  queuedRid: number;
+  emittedRid: number;
+  ackedRid: number;
   lastMapSent: number;
   /** Consecutive keepalives whose session digest differed from ours. */
   digestMismatches: number;
@@ -110,6 +121,7 @@ export class ClusterNode {
   private events: ClusterEvent[] = [];
   private left = false;
   private readonly cfg: ClusterConfig;
+  private readonly holdForAck: boolean;
   readonly counters = { expulsions: 0, mirrorsDeclaredDead: 0, mapsIssued: 0, mapsAdopted: 0, nacksSent: 0, retransmits: 0, staleMapsIgnored: 0, sessionResyncs: 0 };
 
   constructor(cfg: ClusterConfig, now: number) {
@@ -121,6 +133,7 @@ export class ClusterNode {
     this.now = now;
     this.epochValue = cfg.epoch;
     this.policy = cfg.policy ?? { kind: "all" };
+    this.holdForAck = cfg.holdForAck ?? true;
     this.membership = new Membership({
       nodeId: cfg.nodeId,
       members: cfg.members,
@@ -137,9 +150,15 @@ export class ClusterNode {
       {
         clusterId: cfg.clusterId, nodeId: cfg.nodeId, key: cfg.key, provider: cfg.provider, mtuDatagram: cfg.mtuDatagram, maxDelayMs: cfg.maxDelayMs,
         enabled: cfg.aggregate,
+        // Session adds ride with the next keepalive at the latest (docs §8: nobody waits for them).
+        lazyDelayMs: this.membership.keepaliveMs,
         // To a peer we do not hear, address no particular incarnation (0): if it rejoined, or we did, both
         // sides would otherwise refuse each other's datagrams forever (each naming the other's old epoch).
         destEpoch: (to) => (this.membership.alive(to, this.now) ? this.membership.epochOf(to) : 0),
+        emitted: (to) => {
+          const s = this.streams.get(to);
+          if (s) s.emittedRid = s.queuedRid;
+        },
       },
       cfg.epoch,
     );
@@ -179,7 +198,10 @@ export class ClusterNode {
   }
 
   private freshStreams(): PeerStreams {
-    return { out: new ReliableSender(this.cfg.maxResendQueue ?? 65536), in: new ReliableReceiver(8192), lastMapSent: -Infinity, digestMismatches: 0 };
+    return {
+      out: new ReliableSender(this.cfg.maxResendQueue ?? 65536), in: new ReliableReceiver(8192), queuedRid: 0, emittedRid: 0, ackedRid: 0,
+      lastMapSent: -Infinity, digestMismatches: 0,
+    };
   }
 
   // --- outputs -----------------------------------------------------------------
@@ -200,14 +222,26 @@ export class ClusterNode {
     if (!s) return;
     if (s.out.queued >= (this.cfg.maxResendQueue ?? 65536)) return;
     const { seq, overflow } = s.out.send(m);
-    if (this.membership.alive(to, this.now)) this.aggregator.enqueue(to, encodeMessage(m, seq), this.now);
+    if (m.type === "checkpoint" || m.type === "connectionClosed") s.queuedRid = m.rid;
+    if (this.membership.alive(to, this.now)) this.aggregator.enqueue(to, encodeMessage(m, seq), this.now, m.type === "sessionAdd" ? "lazy" : "stream");
     if (overflow) this.mirrorFailed(to, "resendOverflow");
   }
 
   /** End of the caller's turn (SSLACC §5.8): acks owed and every queued batch leave now. */
   flush(): void {
     this.sendAcks();
-    this.aggregator.flush();
+    this.aggregator.flush(this.holdForAck ? (to) => this.awaitingAck(to) : undefined);
+  }
+
+  /** `to` has not acknowledged the checkpoints of our last datagram to it (and is alive to do so). */
+  private awaitingAck(to: number): boolean {
+    const s = this.streams.get(to);
+    return !!s && s.emittedRid > s.ackedRid && this.membership.alive(to, this.now);
+  }
+
+  private noteAck(from: number, rid: number): void {
+    const s = this.streams.get(from);
+    if (s && rid > s.ackedRid) s.ackedRid = rid;
   }
 
   takeDatagrams(): OutDatagram[] {
@@ -358,7 +392,10 @@ export class ClusterNode {
         const s = this.streams.get(from)!;
         s.out.ack(m.streamAck);
         s.in.noteTail(m.streamNext);
-        if (m.checkpointAck > 0) this.replication.acked(from, m.checkpointAck, now);
+        if (m.checkpointAck > 0) {
+          this.noteAck(from, m.checkpointAck);
+          this.replication.acked(from, m.checkpointAck, now);
+        }
         // Anti-entropy: an add whose maker died before a briefly unreachable peer got it is otherwise lost
         // to that peer. A settled digest (sessions older than the horizon, so not adds in flight) that
         // differs for 3 keepalives in a row makes both sides send everything they hold, removals included
@@ -397,6 +434,7 @@ export class ClusterNode {
         this.replication.onMessage(this.mapValue, from, m, now);
         return;
       case "checkpointAck":
+        this.noteAck(from, m.rid);
         this.replication.acked(from, m.rid, now);
         return;
       case "sessionAdd":

@@ -81,6 +81,8 @@ class TableEntry implements Entry {
     public touched: number,
     private readonly folder: Folder,
     from: { readonly state: Uint8Array } | { readonly delta: Uint8Array },
+    /** The map this entry was made under: while it is still the current one, only the bucket's mirrors can hold the connection. */
+    readonly madeUnder: BucketMap | null = null,
   ) {
     this.base = "state" in from ? from.state : undefined;
     this.unfolded = "delta" in from ? [from.delta] : [];
@@ -216,7 +218,7 @@ export class Replication {
       prev.push(delta);
     } else {
       const from = prev ? { state: this.deps.fold(prev.state, delta) } : { delta };
-      this.active.set(connId, new TableEntry(connId, bucket, this.deps.self(), rid, now, this.folder, from));
+      this.active.set(connId, new TableEntry(connId, bucket, this.deps.self(), rid, now, this.folder, from, map));
     }
     this.sendToMirrors(map, bucket, rid, connId, now, (m) =>
       this.deps.sendReliable(m, { type: "checkpoint", rid, connId, bucket, full: false, data: delta }),
@@ -232,9 +234,14 @@ export class Replication {
     const rid = this.nextRid++;
     // To every member, not only the bucket's mirrors: under policy k a former mirror (the ring shifted,
     // the bucket moved) may still hold the entry, and it is dropped only on this message (docs §7.3).
-    const mirrors = new Set(mirrorsOf(map, e.bucket, this.deps.policy));
-    for (const mm of map.members) {
-      if (mm.id !== this.deps.self() && !mirrors.has(mm.id)) this.deps.sendReliable(mm.id, { type: "connectionClosed", rid, connId, bucket: e.bucket });
+    // Unless the map is the one the connection started under: then nobody but its mirrors ever got its
+    // state (shipments and moves come with a new map), and the others need not hear of it — with k = 1
+    // that was n − 2 messages (and their acknowledgements) per connection to members that hold nothing.
+    if (e.madeUnder !== map) {
+      const mirrors = new Set(mirrorsOf(map, e.bucket, this.deps.policy));
+      for (const mm of map.members) {
+        if (mm.id !== this.deps.self() && !mirrors.has(mm.id)) this.deps.sendReliable(mm.id, { type: "connectionClosed", rid, connId, bucket: e.bucket });
+      }
     }
     this.sendToMirrors(map, e.bucket, rid, connId, now, (m) =>
       this.deps.sendReliable(m, { type: "connectionClosed", rid, connId, bucket: e.bucket }),

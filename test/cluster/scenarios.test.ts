@@ -133,7 +133,9 @@ test("anti-entropy: a steady stream of new sessions (always some in flight) caus
   sim.partition([1, 2], [3]);
   sim.run(50);
   const lost = sim.addSession(1, 251);
-  sim.run(50);
+  // A session add is lazy (it rides with the next keepalive at the latest, aggregator.ts): give it a
+  // keepalive period and more to reach 2 before 1 dies.
+  sim.run(150);
   sim.kill(1);
   sim.heal();
   sim.run(3000);
