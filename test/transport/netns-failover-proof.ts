@@ -48,6 +48,9 @@ const rng = () => {
 const rounds = Number(values.rounds);
 const results: RoundResult[] = [];
 const cluster = await startCtcpCluster(3, { recovery });
+const started = Date.now();
+// A harness failure (the cluster did not settle after a restart) ends the run; what ran is still reported.
+let aborted: string | null = null;
 try {
   for (let r = 1; r <= rounds; r++) {
     const runs = [
@@ -61,10 +64,14 @@ try {
       console.log(`round ${r} ${dir} ${mib} MiB, ${signal} in the ${phase}: ${res.ok ? "ok" : "FAIL"} (node ${res.killed ?? "-"} at ${res.killAtMs ?? "-"} ms, ${res.seconds.toFixed(1)} s)${res.ok ? "" : ` ${res.detail}`}`);
     }
   }
+} catch (e) {
+  aborted = (e as Error).message;
+  console.log(`aborted after ${results.length} transfers: ${aborted}`);
 } finally {
   await cluster.stop();
 }
 const failed = results.filter((r) => !r.ok).length;
-console.log(`${results.length - failed}/${results.length} transfers survived ${how} of their node (${recovery} recovery)`);
-if (values.json) writeFileSync(values.json, JSON.stringify({ recovery, signal, rounds, results }, null, 2));
-process.exit(failed === 0 ? 0 : 1);
+const minutes = (Date.now() - started) / 60_000;
+console.log(`${results.length - failed}/${results.length} transfers survived ${how} of their node (${recovery} recovery), ${minutes.toFixed(1)} min`);
+if (values.json) writeFileSync(values.json, JSON.stringify({ recovery, signal, rounds, downMib: Number(values["down-mib"]), upMib: Number(values["up-mib"]), hsMib: Number(values["hs-mib"]), minutes, aborted, results }, null, 2));
+process.exit(failed === 0 && aborted === null ? 0 : 1);
