@@ -100,10 +100,19 @@ export class Aggregator {
     this.queues.clear();
   }
 
-  /** Drops what is queued for `to` (it restarted: those messages belong to streams that no longer exist). */
+  /**
+   * Drops what is queued for `to` (it restarted: those messages belong to
+   * streams that no longer exist). The sequence numbers to it go on: our
+   * epoch did not change, and the restarted peer may already have accepted
+   * a datagram of ours with a high number (sent while we still thought it
+   * dead, with destination epoch 0, which any incarnation accepts). Starting
+   * again from 1 under the same epoch made everything we sent it after that
+   * "too_old" in its replay window — for good: seen on the real wire, a
+   * restarted member that never again heard a live peer (597 drops) and a
+   * cluster that never settled.
+   */
   drop(to: number): void {
     this.queues.delete(to);
-    this.seqs.delete(to);
   }
 
   /** Queues one framed message. A message bigger than the budget leaves alone (the IP layer fragments it). */
