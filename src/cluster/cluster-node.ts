@@ -60,9 +60,12 @@ export interface ClusterConfig {
   readonly aggregate?: boolean;
   /**
    * With aggregation: hold a peer's batch of checkpoints at the end of a turn
-   * while it has not acknowledged those of our last datagram to it (default
-   * true; aggregator.ts, Nagle's rule). Fewer datagrams per handshake for at
-   * most one round trip more per checkpoint.
+   * while it has not acknowledged those of our last datagram to it
+   * (aggregator.ts, Nagle's rule). Fewer datagrams per handshake for at most
+   * one round trip more per checkpoint. Default false: on loopback with
+   * CPU-capped members it saved ~0.5 datagram per handshake at 2 members and
+   * nothing measurable at 7 (k = 1), and a capped mirror's round trip can
+   * reach its CFS period (docs/performance.md).
    */
   readonly holdForAck?: boolean;
   readonly fold?: FoldState;
@@ -133,7 +136,7 @@ export class ClusterNode {
     this.now = now;
     this.epochValue = cfg.epoch;
     this.policy = cfg.policy ?? { kind: "all" };
-    this.holdForAck = cfg.holdForAck ?? true;
+    this.holdForAck = cfg.holdForAck ?? false;
     this.membership = new Membership({
       nodeId: cfg.nodeId,
       members: cfg.members,
