@@ -10,10 +10,10 @@
 // urgent message says:
 //   urgent  (acks, keepalives, maps, NACKs, retransmits): at the end of the turn;
 //   stream  (checkpoints, closes): at the end of the turn, unless the caller
-//           holds the destination (flush's `hold`: with holdForAck the node holds a peer that
-//           has not acknowledged our previous datagram's checkpoints, as
-//           Nagle's algorithm holds small segments while data is
-//           unacknowledged, RFC 896); then with the next turn that is not
+//           holds the destination (flush's `hold`: with holdForAck the node
+//           holds a peer that has not acknowledged our previous datagram's
+//           checkpoints, as Nagle's algorithm holds small segments while
+//           data is unacknowledged, RFC 896); then with the next turn that is not
 //           held, or after maxDelayMs at a tick;
 //   lazy    (session adds): with the next datagram to that destination (a
 //           keepalive goes to every peer every keepaliveMs), or after
