@@ -5,7 +5,7 @@
 // Every process and cgroup made here is registered so that an error or
 // Ctrl-C stops them all (`Cleanup`).
 import { spawnSync } from "node:child_process";
-import { createSocket } from "node:dgram";
+import { freeUdpPort } from "../src/transport/shell/tap-relay.js";
 import { randomBytes } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -73,14 +73,6 @@ export class Cleanup {
   }
 }
 
-async function freeUdpPort(): Promise<number> {
-  const s = createSocket("udp4");
-  await new Promise<void>((r) => s.bind(0, "127.0.0.1", r));
-  const port = s.address().port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
-
 export interface NodeSetup {
   readonly id: { cert: string; key: string };
   readonly backendPort: number;
@@ -127,7 +119,7 @@ export async function startCluster(s: NodeSetup, line: ClusterLine, n: number): 
   const clusterId = clusterIds++;
   const key = join(s.dir, `cluster-${clusterId}.key`);
   writeFileSync(key, randomBytes(32).toString("hex") + "\n");
-  const udp = await Promise.all(Array.from({ length: n }, freeUdpPort));
+  const udp = await Promise.all(Array.from({ length: n }, () => freeUdpPort("127.0.0.1")));
   const peers = udp.map((p, i) => `${i + 1}@127.0.0.1:${p}`).join(",");
   const started = await Promise.allSettled(udp.map(async (port, i) => {
     const { proc, admin } = await startNode(s, `${line}-${n}-${i + 1}`, 1, [

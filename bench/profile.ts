@@ -12,7 +12,7 @@
 // reports for this program. clinic needs NO_INSIGHT=1 here (NOTES.md).
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { createSocket } from "node:dgram";
+import { freeUdpPort } from "../src/transport/shell/tap-relay.js";
 import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -30,14 +30,6 @@ function positive(flag: string, v: string | undefined, dflt: number): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0) throw new RangeError(`${flag}: a non-negative integer, got ${JSON.stringify(v)}`);
   return n;
-}
-
-async function freeUdpPort(): Promise<number> {
-  const s = createSocket("udp4");
-  await new Promise<void>((r) => s.bind(0, "127.0.0.1", r));
-  const port = s.address().port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
 }
 
 /** Cluster arguments for member `id` of a 2-node cluster (aggregation on, replication to all). */
@@ -112,7 +104,7 @@ async function main(): Promise<void> {
   try {
     let targetsOf: Node[];
     if (v.cluster) {
-      const udp = [await freeUdpPort(), await freeUdpPort()];
+      const udp = [await freeUdpPort("127.0.0.1"), await freeUdpPort("127.0.0.1")];
       const key = join(dir, "cluster.key");
       writeFileSync(key, randomBytes(32).toString("hex") + "\n");
       profiled = await startProfiled(tool, dest, [...base, ...clusterArgs(1, udp, key)], port, admin);

@@ -317,11 +317,11 @@ async function startCtcp(cfg: StartConfig, certificates: CertificateSource[]): P
     stopping = true;
     if (sig === "SIGTERM") {
       const n = daemon.core.connectionCount;
-      console.log(`sslacc: SIGTERM, draining ${n.live + n.dormant} connections (deadline ${cfg.limits.drainTimeoutMs} ms)`);
+      console.log(`sslacc: SIGTERM, draining ${plural(n.live + n.dormant, "connection")} (deadline ${cfg.limits.drainTimeoutMs} ms)`);
       void daemon.drain(cfg.limits.drainTimeoutMs).then(async (r) => {
         await admin?.close();
         console.log(r.how === "handover"
-          ? `sslacc: left the cluster; the peers took ${r.connections} connections over; stopped`
+          ? `sslacc: left the cluster; the peers took ${plural(r.connections, "connection")} over; stopped`
           : `sslacc: drained${r.cut > 0 ? `, ${r.cut} connections cut at the deadline` : ""}; stopped`);
         process.exit(0);
       });

@@ -205,13 +205,16 @@ export interface RoundOptions {
   readonly phase?: KillPhase;
   /** Transfer phase: the kill comes this many ms after curl starts, uniformly (default 200-1700). */
   readonly killWindowMs?: readonly [number, number];
+  /** Start the node again and wait for the cluster to settle afterwards (default true). */
+  readonly restart?: boolean;
 }
 
 /**
  * One round: curl moves `bytes` through the VIP (download or upload) while
  * the node holding the connection is kill -9ed (or sent SIGTERM: it drains
- * by handing its connections over; see KillPhase for when); then the node is
- * started again and the cluster settles. ok: curl exit 0, the SHA-256
+ * by handing its connections over; see KillPhase for when); then (unless
+ * `restart` is false) the node is started again and the cluster settles.
+ * ok: curl exit 0, the SHA-256
  * matches, the backend saw the request exactly once, and a SIGTERMed node
  * exited 0 within its drain timeout.
  *
@@ -287,9 +290,11 @@ export async function failoverRound(c: CtcpCluster, round: number, direction: "d
       exitCode = child.exitCode ?? -1;
       if (exitCode !== 0) problems.push(`drained node ${killed + 1} exited ${child.exitCode ?? child.signalCode}: ${c.nodes[killed]!.log.slice(-400)}`);
     }
-    await c.start(killed);
   }
-  await c.settled();
+  if (opts.restart ?? true) {
+    if (killed !== null) await c.start(killed);
+    await c.settled();
+  }
   return { direction, phase, ok: problems.length === 0, curlCode: code, killed: killed === null ? null : killed + 1, killAtMs, killedInHandshake, exitCode, seconds, detail: problems.join("; ") };
 }
 
