@@ -260,10 +260,12 @@ export class CtcpDaemon {
     if (this.stopped) return;
     this.stopped = true;
     if (this.masterPoll !== null) clearInterval(this.masterPoll);
+    // Silent on the wire first, then LEAVE at once (the peers' takeover starts now, not after socat's
+    // exit, up to a second), then the rest.
     this.driver?.close();
+    await this.cluster?.close();
     await this.relay?.stop();
     this.port?.close();
-    await this.cluster?.close();
     await this.pool?.close();
   }
 
