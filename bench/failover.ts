@@ -1,26 +1,32 @@
-// npm run bench:failover -- [--runs N] [--mib M] [--dead-after 400ms] [--modes eager,selective] [--json FILE]
+// npm run bench:failover -- [--runs N] [--mib M] [--dead-after 400ms] [--modes eager,selective] [--directions down,up] [--json FILE]
 //
 // Recovery time and throughput of the clustered-TCP transport on the real
 // wire (issue 7): three `sslacc start --transport ctcp` processes
-// (bench/wire/ctcp-cluster.ts), downloads through the VIP.
+// (bench/wire/ctcp-cluster.ts), transfers through the VIP.
 //
 // * Throughput: per mode, first `--runs` downloads and uploads of M MiB with
 //   nothing killed (curl's time_total: connect, handshake, transfer), median
 //   MB/s; then, for reference in the same run, the same through one node
 //   alone (no cluster: its records are "stored" at once).
-// * Recovery: a download, the node holding it kill -9ed at a random moment
-//   (10-60 % of a clean download's time in); a capture on a spare hub port
-//   (TcpSniffer) timestamps the kill and the first data segment to the
-//   client after the takeover (after ≥ 100 ms of silence), on one clock.
-//   Recovery = that segment's time − kill time; median and p99 per recovery
-//   mode against the cluster's dead interval (target: ≤ 2×). Runs where no
-//   data reached the client again count as "stalled" (no time); MB/s of the
-//   downloads that completed despite the kill.
+// * Recovery, measured on the client: per direction `--runs` transfers by
+//   bench/wire/vip-client.ts in the client namespace, which stamps every
+//   step of progress it sees (a chunk read, or an upload chunk the kernel
+//   took because ACKs freed the send buffer) with CLOCK_MONOTONIC; the node
+//   holding the connection is kill -9ed at a random moment (10-60 % of a
+//   clean transfer's time in) and the kill stamped on the same clock.
+//   Recovery = the first progress after the kill that ends ≥ GAP_MS of
+//   silence − kill time; median and p99 per recovery mode and direction
+//   against the cluster's dead interval (target: ≤ 2×). A capture on a spare
+//   hub port (TcpSniffer) is kept for diagnosis: the same figure seen on the
+//   hub, and when the peers (client, backend) sent to the VIP after the kill
+//   — their retransmission timers, which selective recovery waits for.
 // Needs root, /dev/net/tun, socat.
 import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
+import { loadavg } from "node:os";
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { acceptedCounts, ownerSince, startCtcpCluster, transferThroughVip, type CtcpCluster, type Transfer } from "./wire/ctcp-cluster.js";
 import { nodeOnWire, wireMissing } from "./wire/netns.js";
@@ -32,6 +38,7 @@ const { values } = parseArgs({
     mib: { type: "string", default: "8" },
     "dead-after": { type: "string", default: "400ms" },
     modes: { type: "string", default: "eager,selective" },
+    directions: { type: "string", default: "down,up" },
     json: { type: "string" },
   },
 });
@@ -48,12 +55,36 @@ if (!Number.isFinite(deadMs)) {
 const runs = Number(values.runs);
 const bytes = Number(values.mib) << 20;
 
+type Direction = "down" | "up";
+const directions = values.directions.split(",") as Direction[];
+for (const d of directions) {
+  if (d !== "down" && d !== "up") {
+    console.error(`--directions: expected down and/or up, got ${d}`);
+    process.exit(2);
+  }
+}
+
 interface Run {
   readonly mode: string;
-  readonly killAtMs: number | null;
+  readonly direction: Direction;
+  /** The kill, ms after the client started. */
+  readonly killAtMs: number;
+  /** Seen by the client: first progress after the kill that ends ≥ GAP_MS of silence, − kill (ms); null: none. */
   readonly recoveryMs: number | null;
-  readonly curlExit: number;
-  /** The download's MB/s (curl time_total), NaN if it failed. */
+  /** The client's last progress before that silence, ms relative to the kill (> 0: in flight when the node died). */
+  readonly lastBeforeMs: number | null;
+  /** The same recovery seen on the hub (TcpSniffer, late under load): diagnosis only. */
+  readonly hubRecoveryMs: number | null;
+  /** When the survivors' /status first showed all 1024 buckets owned again, ms after the kill (an upper bound: one status poll late at most). */
+  readonly takeoverMs: number | null;
+  /** The first segment the client or the backend sent to the VIP after that (hub): what wakes a selective takeover. */
+  readonly peerAfterTakeoverMs: number | null;
+  /** When the client and the backend sent to the VIP after the kill: the start of each burst, ms after the kill (the first 8 each; sniffer clock). */
+  readonly clientSends: number[];
+  readonly backendSends: number[];
+  readonly ok: boolean;
+  readonly error: string | null;
+  /** MB/s of the whole transfer (connect to last byte) with the kill, NaN if it failed. */
   readonly mbps: number;
 }
 
@@ -76,29 +107,37 @@ async function cleanTransfers(c: CtcpCluster, setup: string): Promise<Clean> {
   return { setup, transfers };
 }
 
-/** Silence on the client leg that marks the takeover (well below any dead interval measured here). */
+/** Silence that marks the takeover (well below any dead interval measured here). */
 const GAP_MS = 100;
 
 /**
- * The first data segment to the client (VIP:443 → client) after the kill
- * that follows at least GAP_MS of silence, or null. Not simply the first one
- * after the kill: the sniffer stamps a frame when this process reads it, and
- * under load frames the dead node sent before it died are read tens of ms
- * late (runs "recovered" in 21-81 ms with a 400 ms dead interval). In hub
- * mode every node sends from the virtual MAC, so the frames cannot be told
- * apart by sender; the silence between the dead node's last frames and the
- * new owner's first can.
+ * The first time in `ts` (sorted) after `kill` that ends at least GAP_MS of
+ * silence counted from max(previous time, kill), and the time before that
+ * silence; null when there is none. Not simply the first time after the
+ * kill: what the dead node sent just before it died (still queued in its
+ * socat relay and the bridge) reaches the client after the kill; the
+ * silence between that and the new owner's first segment is the takeover.
  */
-function firstDataAfterSilence(lines: readonly string[], kill: number, vip: string): number | null {
-  let prev = kill;
-  for (const l of lines) {
-    const t = parseFloat(l);
-    if (t < kill || !l.includes(` ${vip}:443 > `) || / len=0 /.test(l)) continue;
-    if (t - prev >= GAP_MS) return t;
+function endOfSilence(ts: readonly number[], kill: number): { at: number; last: number } | null {
+  let prev = -Infinity;
+  for (const t of ts) {
+    if (t > kill && t - Math.max(prev, kill) >= GAP_MS) return { at: t, last: prev };
     prev = t;
   }
   return null;
 }
+
+/** Times (ms, sniffer clock) of the sniffer's segments that match `re`. */
+function hubTimes(lines: readonly string[], re: RegExp): number[] {
+  return lines.filter((l) => re.test(l)).map((l) => parseFloat(l));
+}
+
+/** The first time of each burst in `ts` (sorted): a burst starts after ≥ 50 ms without a segment (a retransmission timer firing, or the peer answering the takeover). */
+function bursts(ts: readonly number[]): number[] {
+  return ts.filter((t, i) => i === 0 || t - ts[i - 1]! >= 50);
+}
+
+const esc = (s: string) => s.replace(/\./g, "\\.");
 
 const quantile = (xs: number[], q: number) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -133,46 +172,123 @@ async function startEnv(mode: "eager" | "selective"): Promise<Env> {
 }
 
 /**
- * One download with its owner killed mid-way, then the owner restarted.
- * Returns false when the cluster did not settle after the restart (a
- * rejoining member under this load can take minutes): the caller starts a
- * fresh cluster rather than measure on a half-formed one.
+ * performance.now() when the survivors' /status first shows every bucket
+ * owned again after `dead` was killed (polled every 10 ms; NaN after 10 s).
  */
-async function killRun(env: Env, mode: "eager" | "selective", r: number, killWindowMs: number): Promise<boolean> {
+async function takenOver(c: CtcpCluster, dead: number): Promise<number> {
+  const end = performance.now() + 10_000;
+  while (performance.now() < end) {
+    const ss = await Promise.all(c.nodes.map((_, i) => (i === dead ? null : c.status(i))));
+    if (ss.reduce((a, s) => a + (s?.cluster?.owned ?? 0), 0) === 1024) return performance.now();
+    await sleep(10);
+  }
+  return NaN;
+}
+
+const CLIENT = fileURLToPath(new URL("./wire/vip-client.js", import.meta.url));
+
+interface ClientReport {
+  readonly ok: boolean;
+  readonly error: string | null;
+  readonly startNs: string;
+  readonly events: [number, number][];
+  readonly moved: number;
+}
+
+/**
+ * One transfer by vip-client.ts with its owner killed mid-way, then the
+ * owner restarted. The kill is stamped with process.hrtime.bigint() — the
+ * CLOCK_MONOTONIC the client stamps its progress with (vip-client.ts) — and
+ * with performance.now() for the sniffer (same process, same monotonic
+ * clock, another origin). Returns false when the cluster did not settle
+ * after the restart (a rejoining member under this load can take minutes):
+ * the caller starts a fresh cluster rather than measure on a half-formed one.
+ */
+async function killRun(env: Env, mode: "eager" | "selective", direction: Direction, r: number): Promise<boolean> {
   const { c, sniffer } = env;
+  const label = `${mode} ${direction} run ${r + 1}`;
   sniffer.lines.length = 0;
   const before = await acceptedCounts(c);
-  const curl = spawn("ip", ["netns", "exec", c.wire.clientNs, "curl", "-sS", "-k", "--max-time", "60", "-o", "/dev/null", "-w", "%{time_total} %{size_download}", `https://${c.wire.vip}/bytes/${bytes}`], { stdio: ["ignore", "pipe", "ignore"] });
+  const client = spawn("ip", ["netns", "exec", c.wire.clientNs, process.execPath, CLIENT, c.wire.vip, direction, String(bytes), "90000"], { stdio: ["ignore", "pipe", "inherit"] });
   let out = "";
-  curl.stdout!.on("data", (d: Buffer) => void (out += d.toString()));
-  const exit = new Promise<number>((res) => curl.once("exit", (code) => res(code ?? -1)));
-  for (let k = 0; k < 200 && curl.exitCode === null; k++) {
-    await sleep(50);
-    const owner = await ownerSince(c, before);
-    if (owner < 0) continue;
-    await sleep(Math.max(50, (0.1 + 0.5 * Math.random()) * killWindowMs - 50));
-    if (curl.exitCode !== null) break; // done before the kill: not counted (below)
-    const killAt = performance.now();
-    c.kill(owner);
+  let moved = 0;
+  client.stdout!.on("data", (d: Buffer) => {
+    out += d.toString();
+    const m = /(?:^|\n)P (\d+)\n(?![^]*\nP )/.exec(out);
+    if (m) moved = Number(m[1]);
+  });
+  const exit = new Promise<number>((res) => client.once("exit", (code) => res(code ?? -1)));
+  const report = async (): Promise<ClientReport> => {
     const code = await exit;
-    // Sniffer lines are relative to its origin.
-    const killRel = killAt - sniffer.origin;
-    const rec = firstDataAfterSilence(sniffer.lines, killRel, c.wire.vip);
-    const recoveryMs = rec === null ? null : rec - killRel;
-    const [secs = NaN, got = 0] = out.trim().split(" ").map(Number);
-    const mbps = code === 0 && got === bytes ? bytes / secs / 1e6 : NaN;
-    all.push({ mode, killAtMs: killRel, recoveryMs, curlExit: code, mbps });
-    console.log(`${mode} run ${r + 1}: ${recoveryMs !== null ? `recovery ${recoveryMs.toFixed(0)} ms` : code === 0 ? "no data after the kill (the client had it all)" : "stalled"} (curl exit ${code}${Number.isNaN(mbps) ? "" : `, ${mbps.toFixed(2)} MB/s with the kill`})`);
+    try {
+      return JSON.parse(out.slice(out.lastIndexOf("\n", out.length - 2) + 1)) as ClientReport;
+    } catch {
+      return { ok: false, error: `client exit ${code}, no report`, startNs: "0", events: [], moved: 0 };
+    }
+  };
+  // Kill once the client has 10-60 % of the bytes (its progress lines), so the kill lands mid-transfer.
+  const killAtBytes = (0.1 + 0.5 * Math.random()) * bytes;
+  let owner = -1;
+  while (client.exitCode === null && (owner < 0 || moved < killAtBytes)) {
+    await sleep(owner < 0 ? 50 : 5);
+    if (owner < 0) owner = await ownerSince(c, before);
+  }
+  if (client.exitCode === null) {
+    const killNs = process.hrtime.bigint();
+    const killPerf = performance.now();
+    c.kill(owner);
+    const takeoverPerf = await takenOver(c, owner);
+    const rep = await report();
+    const start = BigInt(rep.startNs);
+    const ms = (ns: bigint) => Number(ns) / 1e6;
+    const kill = ms(killNs - start);
+    const seen = endOfSilence(rep.events.map(([t]) => t / 1e6), kill);
+    // The hub's view: data to the client (down) or the VIP's ACKs to it (up), and what the peers sent to the VIP.
+    const hubKill = killPerf - sniffer.origin;
+    const { vip, clientIp, backendIp } = c.wire;
+    const toClient = hubTimes(sniffer.lines, new RegExp(` ${esc(vip)}:443 > ${esc(clientIp)}:\\d+ ${direction === "down" ? ".* len=[1-9]" : ""}`));
+    const hub = endOfSilence(toClient, hubKill);
+    const fromClient = hubTimes(sniffer.lines, new RegExp(` ${esc(clientIp)}:\\d+ > ${esc(vip)}:443 `)).filter((t) => t > hubKill);
+    const fromBackend = hubTimes(sniffer.lines, new RegExp(` ${esc(backendIp)}:8080 > ${esc(vip)}:`)).filter((t) => t > hubKill);
+    const rel = (ts: number[]) => bursts(ts).slice(0, 8).map((t) => Math.round(t - hubKill));
+    const clientSends = rel(fromClient);
+    const backendSends = rel(fromBackend);
+    const takeover = takeoverPerf - sniffer.origin;
+    const peerFirst = Math.min(...[...fromClient, ...fromBackend].filter((t) => t > takeover));
+    const total = rep.events.length > 0 ? rep.events.at(-1)![0] / 1e9 : NaN;
+    const mbps = rep.ok ? bytes / total / 1e6 : NaN;
+    const run: Run = {
+      mode,
+      direction,
+      killAtMs: kill,
+      recoveryMs: seen && seen.at - kill,
+      lastBeforeMs: seen && Number.isFinite(seen.last) ? seen.last - kill : null,
+      hubRecoveryMs: hub && hub.at - hubKill,
+      takeoverMs: Number.isFinite(takeover) ? takeover - hubKill : null,
+      peerAfterTakeoverMs: Number.isFinite(peerFirst) ? peerFirst - hubKill : null,
+      clientSends,
+      backendSends,
+      ok: rep.ok,
+      error: rep.error,
+      mbps,
+    };
+    all.push(run);
+    const f = (x: number | null) => (x === null ? "-" : x.toFixed(0));
+    console.log(
+      `${label}: kill at ${kill.toFixed(0)} ms; ${run.recoveryMs !== null ? `recovery ${f(run.recoveryMs)} ms (client's last progress before: ${f(run.lastBeforeMs)} ms; hub ${f(run.hubRecoveryMs)} ms; takeover ≤ ${f(run.takeoverMs)} ms, first peer segment after it ${f(run.peerAfterTakeoverMs)} ms)` : rep.ok ? "no gap after the kill (the client had it all)" : "stalled"}; ` +
+        `client→VIP bursts at [${clientSends.join(", ")}] ms, backend→VIP bursts at [${backendSends.join(", ")}] ms; ${rep.ok ? `ok, ${mbps.toFixed(2)} MB/s with the kill` : `failed: ${rep.error}`}`,
+    );
     await c.start(owner);
     try {
       await c.settled(120_000);
       return true;
     } catch (e) {
-      console.log(`${mode} run ${r + 1}: ${(e as Error).message.slice(0, 200)}`);
+      console.log(`${label}: ${(e as Error).message.slice(0, 200)}`);
       return false;
     }
   }
-  console.log(`${mode} run ${r + 1}: the transfer ended before the kill (curl exit ${await exit}); not counted`);
+  const rep = await report();
+  console.log(`${label}: the transfer ended before the kill (${rep.ok ? "ok" : rep.error}); not counted`);
   return true;
 }
 
@@ -181,14 +297,13 @@ for (const mode of values.modes.split(",") as ("eager" | "selective")[]) {
   try {
     const cl = await cleanTransfers(env.c, mode);
     clean.push(cl);
-    // Kill within the first 10-60 % of a clean download's time, so the kill lands mid-transfer.
-    const cleanMs = 1000 * quantile(cl.transfers.filter((t) => t.direction === "down" && !Number.isNaN(t.mbps)).map((t) => t.seconds), 0.5);
-    const killWindowMs = Number.isFinite(cleanMs) ? cleanMs : 1000;
-    for (let r = 0; r < runs; r++) {
-      if (await killRun(env, mode, r, killWindowMs)) continue;
-      console.log(`${mode}: a fresh cluster for the next run`);
-      await env.stop();
-      env = await startEnv(mode);
+    for (const direction of directions) {
+      for (let r = 0; r < runs; r++) {
+        if (await killRun(env, mode, direction, r)) continue;
+        console.log(`${mode}: a fresh cluster for the next run`);
+        await env.stop();
+        env = await startEnv(mode);
+      }
     }
   } finally {
     await env.stop();
@@ -220,20 +335,31 @@ for (const x of clean) {
   console.log(`${x.setup.padEnd(10)} ${String(nodes).padStart(5)}  ${down.toFixed(2).padStart(9)}  ${(down / aloneDown).toFixed(2).padStart(5)}  ${up.toFixed(2).padStart(7)}  ${(up / aloneUp).toFixed(2).padStart(5)}  ${String(failed).padStart(6)}`);
 }
 
-// "stalled": no data reached the client after the kill and curl failed (a run whose client had every
-// byte before the kill has no recovery time and is not stalled); "curl failed": the transfer did not
-// complete (data may have resumed and stopped again). Recovery times count every run that resumed.
-console.log(`\nmode       runs  stalled  curl failed  median ms  p99 ms  median/dead  MB/s with kill  (dead interval ${deadMs} ms)`);
+// Per mode and direction. "stalled": no progress after the kill and the transfer failed; "failed": the
+// transfer did not complete (it may have resumed and stopped again). Recovery times count every run
+// that resumed; "< dead" counts recoveries shorter than the dead interval, which a takeover cannot be
+// (there should be none: the client's clock has no reason to be early).
+console.log(`\nrecovery on the client (dead interval ${deadMs} ms)`);
+console.log(`mode       dir   runs  stalled  failed  < dead  median ms  p99 ms  median/dead  hub median ms  MB/s with kill`);
 const summary = [];
 for (const mode of values.modes.split(",")) {
-  const rs = all.filter((r) => r.mode === mode);
-  const times = rs.flatMap((r) => (r.recoveryMs === null ? [] : [r.recoveryMs]));
-  const med = quantile(times, 0.5);
-  const p99 = quantile(times, 0.99);
-  const failed = rs.filter((r) => r.curlExit !== 0).length;
-  const stalled = rs.filter((r) => r.recoveryMs === null && r.curlExit !== 0).length;
-  const withKill = median(rs.map((r) => r.mbps));
-  summary.push({ mode, runs: rs.length, stalled, curlFailed: failed, medianMs: med, p99Ms: p99, medianOverDead: med / deadMs, mbpsWithKill: withKill });
-  console.log(`${mode.padEnd(10)} ${String(rs.length).padStart(4)}  ${String(stalled).padStart(7)}  ${String(failed).padStart(11)}  ${med.toFixed(0).padStart(9)}  ${p99.toFixed(0).padStart(6)}  ${(med / deadMs).toFixed(2).padStart(11)}  ${withKill.toFixed(2).padStart(14)}`);
+  for (const direction of directions) {
+    const rs = all.filter((r) => r.mode === mode && r.direction === direction);
+    const times = rs.flatMap((r) => (r.recoveryMs === null ? [] : [r.recoveryMs]));
+    const hubRec = rs.flatMap((r) => (r.hubRecoveryMs === null ? [] : [r.hubRecoveryMs]));
+    const med = quantile(times, 0.5);
+    const p99 = quantile(times, 0.99);
+    const failed = rs.filter((r) => !r.ok).length;
+    const stalled = rs.filter((r) => r.recoveryMs === null && !r.ok).length;
+    const early = times.filter((t) => t < deadMs).length;
+    const hubMed = quantile(hubRec, 0.5);
+    const withKill = median(rs.map((r) => r.mbps));
+    summary.push({ mode, direction, runs: rs.length, stalled, failed, belowDead: early, medianMs: med, p99Ms: p99, medianOverDead: med / deadMs, hubMedianMs: hubMed, mbpsWithKill: withKill });
+    console.log(
+      `${mode.padEnd(10)} ${direction.padEnd(4)} ${String(rs.length).padStart(5)}  ${String(stalled).padStart(7)}  ${String(failed).padStart(6)}  ${String(early).padStart(6)}  ${med.toFixed(0).padStart(9)}  ${p99.toFixed(0).padStart(6)}  ${(med / deadMs).toFixed(2).padStart(11)}  ${hubMed.toFixed(0).padStart(13)}  ${withKill.toFixed(2).padStart(14)}`,
+    );
+  }
 }
-if (values.json) writeFileSync(values.json, JSON.stringify({ deadAfterMs: deadMs, bytes, throughput, summary, clean, runs: all }, null, 2));
+const load = loadavg().map((x) => Number(x.toFixed(2)));
+console.log(`load average at the end: ${load.join(" ")}`);
+if (values.json) writeFileSync(values.json, JSON.stringify({ deadAfterMs: deadMs, bytes, gapMs: GAP_MS, loadAverageAtEnd: load, throughput, summary, clean, runs: all }, null, 2));
