@@ -154,7 +154,7 @@ interface Env {
 }
 
 /** Three nodes and a capture on the spare hub port. */
-async function startEnv(mode: "eager" | "selective"): Promise<Env> {
+async function startEnv(mode: "eager" | "selective" | "selective-probe"): Promise<Env> {
   const c = await startCtcpCluster(3, { recovery: mode, deadAfter: values["dead-after"], spareTaps: 1 });
   const sniffer = new TcpSniffer();
   const s = await nodeOnWire(c.wire.taps[3]!, sniffer).catch(async (e: unknown) => {
@@ -204,7 +204,7 @@ interface ClientReport {
  * after the restart (a rejoining member under this load can take minutes):
  * the caller starts a fresh cluster rather than measure on a half-formed one.
  */
-async function killRun(env: Env, mode: "eager" | "selective", direction: Direction, r: number): Promise<boolean> {
+async function killRun(env: Env, mode: "eager" | "selective" | "selective-probe", direction: Direction, r: number): Promise<boolean> {
   const { c, sniffer } = env;
   const label = `${mode} ${direction} run ${r + 1}`;
   sniffer.lines.length = 0;
@@ -292,7 +292,7 @@ async function killRun(env: Env, mode: "eager" | "selective", direction: Directi
   return true;
 }
 
-for (const mode of values.modes.split(",") as ("eager" | "selective")[]) {
+for (const mode of values.modes.split(",") as ("eager" | "selective" | "selective-probe")[]) {
   let env = await startEnv(mode);
   try {
     const cl = await cleanTransfers(env.c, mode);

@@ -84,7 +84,7 @@ commands:
             --vmac MAC              virtual MAC (default 02:53:53 + the VIP's last three octets) (vmac)
             --wire-node-port N      UDP port of this node for its socat relay (default 4330) (wireNodePort)
             --wire-relay-port N     UDP port socat binds (default 4331) (wireRelayPort)
-            --recovery R            eager | selective takeover of a dead node's connections (default eager) (recovery)
+            --recovery R            eager | selective | selective-probe takeover of a dead node's connections (default eager) (recovery)
                                     --backend must be an IPv4 address on the wire; --listen and --shards do not apply
   status  show a running daemon's shards, bucket map, connections, counters
             --admin HOST:PORT       its admin endpoint (default 127.0.0.1:8444)

@@ -60,7 +60,7 @@ export interface CtcpStatus {
 }
 
 /** `n` nodes; with n = 1 the node runs alone (no --peers), the baseline for throughput. */
-export async function startCtcpCluster(n: number, opts: { recovery?: "eager" | "selective"; keepalive?: string; deadAfter?: string; spareTaps?: number } = {}): Promise<CtcpCluster> {
+export async function startCtcpCluster(n: number, opts: { recovery?: "eager" | "selective" | "selective-probe"; keepalive?: string; deadAfter?: string; spareTaps?: number } = {}): Promise<CtcpCluster> {
   const wire = wireUp(n + (opts.spareTaps ?? 0));
   const dir = mkdtempSync(join(tmpdir(), "sslacc-ctcp-"));
   let backend: NsBackend | null = null;

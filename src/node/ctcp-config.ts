@@ -3,7 +3,7 @@
 // error names the flag or file field at fault.
 //
 //   --transport ctcp --vip A.B.C.D[:PORT] --wire TAP [--vmac MAC]
-//   [--wire-node-port N] [--wire-relay-port N] [--recovery eager|selective]
+//   [--wire-node-port N] [--wire-relay-port N] [--recovery eager|selective|selective-probe]
 //
 // The backend (`--backend`) must then be an IPv4 address on the wire: the
 // relay's backend leg is our own TCP from the VIP (paper §4.3-4.5), not a
@@ -15,7 +15,7 @@ import type { Endpoint } from "./buckets.js";
 
 export const TRANSPORTS = ["kernel", "ctcp"] as const;
 export type Transport = (typeof TRANSPORTS)[number];
-export const RECOVERIES = ["eager", "selective"] as const;
+export const RECOVERIES = ["eager", "selective", "selective-probe"] as const;
 export type Recovery = (typeof RECOVERIES)[number];
 
 export interface CtcpStartConfig {

@@ -13,6 +13,7 @@ import { ETHERTYPE_ARP, parseFrame, writeFrame } from "../../src/transport/ether
 import { BROADCAST_MAC, macFromString } from "../../src/transport/ether/mac.js";
 import { DEFAULT_LINK_CONFIG, EtherLink } from "../../src/transport/ether/link.js";
 import { CtcpNode, type CtcpNodeConfig, type Recovery } from "../../src/transport/ctcp/node.js";
+import { decodeCtcpSnapshot } from "../../src/transport/ctcp/record.js";
 import { DEFAULT_TCP_CONFIG, TcpConnection, type TcpConfig } from "../../src/transport/tcp/connection.js";
 import { ipv4FromString, ipv4ToString } from "../../src/transport/tcp/ipv4.js";
 import { ACK, RST, SYN, type TcpSegment } from "../../src/transport/tcp/segment.js";
@@ -163,6 +164,23 @@ test("takeover of mirrored connections: eager restores all at once (one ACK each
   const { node } = makeNode();
   node.bucketAcquired(3, [{ connId: 1, state: Uint8Array.of(1, 2, 3) }], 0);
   assert.equal(node.stats.badEntries, 1);
+});
+
+test("selective-probe: one keep-alive probe per taken-over connection to its client (RFC 9293 §3.8.4: SEG.SEQ = mirrored SND.NXT − 1, ACK = mirrored RCV.NXT), nothing restored until a packet", async () => {
+  const r = await runSim({ seed: 5, loss: 0, latencyMs: 1, jitterMs: 0, recovery: "eager", conns: [{ upload: 500, download: 60_000, resume: false }], crashAt: { phase: "s2c", nth: 10 } });
+  assert.equal(r.conns[0]!.ok, true, r.conns[0]!.why);
+  const state = r.mirroredAtTakeover[0]!;
+  const s = decodeCtcpSnapshot(state);
+  const probe = measureTakeover(state, 200, "selective-probe");
+  assert.equal(probe.restoredAtTakeover, 0);
+  assert.equal(probe.framesAtTakeover, 200);
+  assert.equal(probe.restoredAfterOnePacket, 1);
+  const seg = probe.toClientAtTakeover!;
+  assert.ok(seg, "the client got its probe");
+  assert.equal(seg.seq, (s.client.sndNxt - 1) >>> 0);
+  assert.equal(seg.ack, s.client.rcvNxt >>> 0);
+  assert.equal(seg.flags, ACK);
+  assert.equal(seg.payload.length, 0);
 });
 
 test("drain (stopAccepting): a SYN and a fingered handshake ACK get a RST; within 2·MSL of a takeover they are dropped quietly (counted)", () => {

@@ -32,7 +32,7 @@ import { decodeCtcpSnapshot, encodeCtcpSnapshot, foldCtcp, type CtcpSnapshot } f
 import { DEFAULT_TCP_CONFIG, TcpConnection, type TcpConfig } from "../../src/transport/tcp/connection.js";
 import { ipv4FromString, ipv4ToString } from "../../src/transport/tcp/ipv4.js";
 import { listen } from "../../src/transport/tcp/listener.js";
-import { ACK, RST } from "../../src/transport/tcp/segment.js";
+import { ACK, RST, type TcpSegment } from "../../src/transport/tcp/segment.js";
 import { tupleKey, type FourTuple } from "../../src/transport/tcp/tuple.js";
 import { InProcessHub, xorshift32 } from "../../src/transport/wire/hub.js";
 import type { FramePort } from "../../src/transport/wire/frame-wire.js";
@@ -749,6 +749,8 @@ export interface TakeoverCost {
   /** Live after the first packet of one connection arrived. */
   readonly restoredAfterOnePacket: number;
   readonly firstPacketCpuMs: number;
+  /** The first segment the client of connection 0 got at the takeover (eager: the §4.8 ACK; selective-probe: the probe), or null. */
+  readonly toClientAtTakeover: TcpSegment | null;
 }
 
 /**
@@ -781,16 +783,19 @@ export function measureTakeover(state: Uint8Array, m: number, recovery: Recovery
   const t0 = process.cpuUsage();
   for (const [b, entries] of byBucket) node.bucketAcquired(b, entries, 1000);
   const takeoverCpuMs = cpuMsSince(t0);
-  const framesAtTakeover = node.drain().frames.length;
+  const frames = node.drain().frames;
+  const framesAtTakeover = frames.length;
   const restoredAtTakeover = node.connectionCount.live;
-  // The client of connection 0 retransmits: a pure ACK at the clustered sequence numbers.
   const link = new EtherLink(hostLink(CLIENT, CLIENT_MAC));
   link.arp.insert(VIP, VMAC, 0);
+  for (const f of frames) link.onFrame(f, 1000);
+  const toClientAtTakeover = link.drain().received.find((x) => x.segment.dstPort === ports[0])?.segment ?? null;
+  // The client of connection 0 retransmits (or answers the probe): a pure ACK at the clustered sequence numbers.
   link.sendTcp(VIP, { srcPort: ports[0]!, dstPort: 443, seq: s.client.rcvNxt, ack: s.client.sndNxt, flags: ACK, window: 65535, urgent: 0, options: {}, payload: new Uint8Array(0) }, 1001);
   const t1 = process.cpuUsage();
   for (const f of link.drain().frames) node.onFrame(f, 1001);
   const firstPacketCpuMs = cpuMsSince(t1);
-  return { recovery, connections: m, restoredAtTakeover, framesAtTakeover, takeoverCpuMs, restoredAfterOnePacket: node.connectionCount.live, firstPacketCpuMs };
+  return { recovery, connections: m, restoredAtTakeover, framesAtTakeover, takeoverCpuMs, restoredAfterOnePacket: node.connectionCount.live, firstPacketCpuMs, toClientAtTakeover };
 }
 
 export interface PeersGone {

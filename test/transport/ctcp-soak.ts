@@ -70,13 +70,13 @@ async function measure(): Promise<number> {
     console.log(`  ${String(x.connections).padEnd(6)} ${x.recovery.padEnd(10)} ${String(x.restoredAtTakeover).padStart(8)} ${String(x.framesAtTakeover).padStart(7)} ${x.takeoverCpuMs.toFixed(2).padStart(16)} ${x.perConnUs.toFixed(1).padStart(8)} ${String(x.restoredAfterOnePacket).padStart(24)} ${x.firstPacketCpuMs.toFixed(2).padStart(20)}`);
   }
   // Client-visible recovery in the simulation: crash in the download, 0-5 % loss.
-  const recovery: Record<Recovery, number[]> = { eager: [], selective: [] };
+  const recovery: Record<Recovery, number[]> = { eager: [], selective: [], "selective-probe": [] };
   const rng = xorshift32(99);
   for (let i = 0; i < 40; i++) {
     const seed = Math.floor(rng() * 0x7fffffff) + 1;
     const loss = Math.round(rng() * 50) / 1000;
     const nth = 1 + Math.floor(rng() * 60);
-    for (const mode of ["eager", "selective"] as const) {
+    for (const mode of ["eager", "selective", "selective-probe"] as const) {
       const x = await runSim({ seed, loss, latencyMs: 1, jitterMs: 2, recovery: mode, conns: SCENARIOS["full"]!, crashAt: { phase: "s2c", nth }, deadMs: 300 });
       if (!x.conns.every((c) => c.ok)) throw new Error(`measure run failed: ${x.conns.map((c) => c.why).join(" ")}`);
       if (x.recoveryMs !== null) recovery[mode].push(x.recoveryMs);
@@ -84,10 +84,10 @@ async function measure(): Promise<number> {
   }
   console.log("client recovery after a crash in the download (simulated ms from takeover to the client's next progress; dead interval 300 ms, RTO ≥ 100 ms):");
   const summary: Record<string, { runs: number; median: number; p90: number; max: number }> = {};
-  for (const mode of ["eager", "selective"] as const) {
+  for (const mode of ["eager", "selective", "selective-probe"] as const) {
     const xs = recovery[mode];
     summary[mode] = { runs: xs.length, median: median(xs), p90: pct(xs, 0.9), max: Math.max(...xs) };
-    console.log(`  ${mode.padEnd(10)} runs ${xs.length}  median ${median(xs).toFixed(1)}  p90 ${pct(xs, 0.9).toFixed(1)}  max ${Math.max(...xs).toFixed(1)}`);
+    console.log(`  ${mode.padEnd(15)} runs ${xs.length}  median ${median(xs).toFixed(1)}  p90 ${pct(xs, 0.9).toFixed(1)}  max ${Math.max(...xs).toFixed(1)}`);
   }
   const json = arg("--json");
   if (json) writeFileSync(json, JSON.stringify({ takeover: rows, recoveryMs: summary }, null, 2));

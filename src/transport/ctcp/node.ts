@@ -34,13 +34,21 @@
 // `selective` (selective partial recovery) keeps the mirrored state dormant
 // and restores a connection only when its first packet arrives; connections
 // where neither peer will speak (e.g. a client waiting for our flight) are
-// restored by a sweep after `selectiveSweepMs`, so none is lost. For 2·MSL
-// after a takeover the bucket never answers with a RST (§4.6).
+// restored by a sweep after `selectiveSweepMs`, so none is lost.
+// `selective-probe` is selective with one keep-alive probe per taken-over
+// connection to its client (RFC 9293 §3.8.4: SEG.SEQ = SND.NXT − 1, built
+// from the mirrored checkpoint without instantiating anything), which the
+// client must answer with an ACK: that answer is the first packet that
+// restores the connection. Without it a download waits for a peer's
+// retransmission timer, backed off since the kill (docs/ctcp.md
+// "Recovery measured on the client"). For 2·MSL after a takeover the bucket
+// never answers with a RST (§4.6).
 import { bucketOf, BUCKETS, SourcePorts } from "../../node/buckets.js";
 import type { RelayOptions } from "../../relay/relay.js";
 import type { TlsServerConfig } from "../../tls/config.js";
 import type { EngineDeps } from "../../tls/server.js";
 import { EtherLink, type LinkConfig, type LinkDrops, type TcpIn } from "../ether/link.js";
+import type { TcpCheckpoint } from "../tcp/checkpoint.js";
 import type { TcpConfig } from "../tcp/connection.js";
 import { ipv4ToString } from "../tcp/ipv4.js";
 import { listen, type ListenDropReason } from "../tcp/listener.js";
@@ -49,7 +57,7 @@ import { tupleKey, type FourTuple } from "../tcp/tuple.js";
 import { decodeCtcpSnapshot, encodeCtcpRecord, peekCtcpTuples, type CtcpSnapshot } from "./record.js";
 import { RelayedConnection, type ConnDebug, type ConnEnv } from "./relayed.js";
 
-export type Recovery = "eager" | "selective";
+export type Recovery = "eager" | "selective" | "selective-probe";
 
 /**
  * Receive window of a relayed leg (TcpConfig.rcvBuffer), bytes. Withheld
@@ -131,6 +139,8 @@ export type NodeDropReason = "not-owner" | "not-owner-out" | "no-connection" | `
 export interface NodeStats {
   accepted: number;
   restored: Record<RestoreHow, number>;
+  /** Keep-alive probes sent to the clients of dormant connections (selective-probe recovery). */
+  probes: number;
   /** Mirrored entries that could not be decoded (counted, skipped). */
   badEntries: number;
   records: number;
@@ -167,7 +177,7 @@ export class CtcpNode {
   readonly drops: Record<NodeDropReason, number> = {
     "not-owner": 0, "not-owner-out": 0, "no-connection": 0, "listen-rst": 0, "listen-no-ack": 0, "listen-bad-finger": 0, "listen-syn-with-ack": 0, "listen-closed": 0,
   };
-  readonly stats: NodeStats = { accepted: 0, restored: { eager: 0, "on-packet": 0, sweep: 0 }, badEntries: 0, records: 0, recordsRefused: {}, partialAcks: 0, forwardAcks: 0, takeovers: 0, synAcks: 0, resets: 0, failures: 0, lastFailure: null };
+  readonly stats: NodeStats = { accepted: 0, restored: { eager: 0, "on-packet": 0, sweep: 0 }, probes: 0, badEntries: 0, records: 0, recordsRefused: {}, partialAcks: 0, forwardAcks: 0, takeovers: 0, synAcks: 0, resets: 0, failures: 0, lastFailure: null };
   private readonly owned = new Uint8Array(BUCKETS);
   private readonly takenOverAt = new Float64Array(BUCKETS).fill(-Infinity);
   private readonly routes = new Map<string, Route>();
@@ -283,8 +293,9 @@ export class CtcpNode {
       if (peek.backendPort !== 0) keys.push(tupleKey(this.backendTuple(peek.backendPort)));
       const d: Dormant = { connId: e.connId, bucket, state: e.state, keys };
       for (const k of keys) this.dormant.set(k, d);
+      if (this.cfg.recovery === "selective-probe") this.probe(peek.clientTcp, now);
     }
-    if (this.cfg.recovery === "selective" && this.dormant.size > 0) this.sweepAt ??= now + this.cfg.selectiveSweepMs;
+    if (this.cfg.recovery !== "eager" && this.dormant.size > 0) this.sweepAt ??= now + this.cfg.selectiveSweepMs;
     this.collect(now);
   }
 
@@ -461,6 +472,29 @@ export class CtcpNode {
   }
 
   // --- takeover ----------------------------------------------------------------------
+
+  /**
+   * A keep-alive probe to the client of a dormant connection (RFC 9293
+   * §3.8.4, RFC 1122 §4.2.3.6): SEG.SEQ = the mirrored SND.NXT − 1, a byte
+   * the client already has, so the segment is outside its window and it
+   * answers with an ACK of its RCV.NXT (RFC 9293 §3.10.7.4) — the packet that
+   * wakes the connection. The ACK field is the mirrored RCV.NXT: no byte
+   * the cluster has not clustered is acknowledged (§4.6).
+   */
+  private probe(cp: TcpCheckpoint, now: number): void {
+    this.stats.probes++;
+    this.link.sendTcp(cp.tuple.remoteAddr, {
+      srcPort: cp.tuple.localPort,
+      dstPort: cp.tuple.remotePort,
+      seq: (cp.sndNxt - 1) >>> 0,
+      ack: cp.rcvNxt >>> 0,
+      flags: ACK,
+      window: Math.min(0xffff, this.cfg.tcp.rcvBuffer >>> cp.rcvWscale),
+      urgent: 0,
+      options: {},
+      payload: new Uint8Array(0),
+    }, now);
+  }
 
   private restore(connId: number, bucket: number, s: CtcpSnapshot, how: RestoreHow, now: number): void {
     this.stats.restored[how]++;

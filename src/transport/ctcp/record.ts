@@ -160,19 +160,20 @@ export function decodeCtcpSnapshot(buf: Uint8Array): CtcpSnapshot {
 
 /**
  * The 4-tuples of a mirrored connection without decoding the rest (client
- * leg; backend leg's source port, 0 if none): selective recovery keeps the
- * bytes and decodes them only when the connection's first packet arrives.
+ * leg; backend leg's source port, 0 if none) and the client leg's TCP
+ * checkpoint (for a keep-alive probe): selective recovery keeps the bytes
+ * and decodes them only when the connection's first packet arrives.
  */
-export function peekCtcpTuples(buf: Uint8Array): { client: TcpCheckpoint["tuple"]; backendPort: number } {
+export function peekCtcpTuples(buf: Uint8Array): { client: TcpCheckpoint["tuple"]; clientTcp: TcpCheckpoint; backendPort: number } {
   try {
     const r = new Reader(buf, "CtcpRecord");
     const format = r.u8("format");
     if (format !== CTCP_RECORD_FORMAT) throw new CtcpRecordError(`unknown ctcp record format ${format}`);
     if (r.u8("kind") !== KIND_SNAPSHOT) throw new CtcpRecordError("expected a ctcp snapshot, got a record");
-    const client = tcp(r.opaque8("client"), "client").tuple;
+    const clientTcp = tcp(r.opaque8("client"), "client");
     r.u64("clientKept offset");
     r.opaque24("clientKept");
-    return { client, backendPort: r.u16("backend.port") };
+    return { client: clientTcp.tuple, clientTcp, backendPort: r.u16("backend.port") };
   } catch (e) {
     if (e instanceof CtcpRecordError) throw e;
     throw new CtcpRecordError(`malformed ctcp snapshot: ${(e as Error).message}`);
