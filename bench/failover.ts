@@ -145,6 +145,12 @@ const quantile = (xs: number[], q: number) => {
 };
 
 const all: Run[] = [];
+
+/** Writes --json (after every kill run too: a run cut short keeps what it measured, marked partial). */
+function save(extra: object): void {
+  if (values.json) writeFileSync(values.json, JSON.stringify({ deadAfterMs: deadMs, bytes, gapMs: GAP_MS, loadAverageAtStart, ...extra, clean, runs: all }, null, 2));
+}
+const loadAverageAtStart = loadavg().map((x) => Number(x.toFixed(2)));
 const clean: Clean[] = [];
 
 interface Env {
@@ -273,6 +279,7 @@ async function killRun(env: Env, mode: "eager" | "selective" | "selective-probe"
       mbps,
     };
     all.push(run);
+    save({ partial: true });
     const f = (x: number | null) => (x === null ? "-" : x.toFixed(0));
     console.log(
       `${label}: kill at ${kill.toFixed(0)} ms; ${run.recoveryMs !== null ? `recovery ${f(run.recoveryMs)} ms (client's last progress before: ${f(run.lastBeforeMs)} ms; hub ${f(run.hubRecoveryMs)} ms; takeover ≤ ${f(run.takeoverMs)} ms, first peer segment after it ${f(run.peerAfterTakeoverMs)} ms)` : rep.ok ? "no gap after the kill (the client had it all)" : "stalled"}; ` +
@@ -362,4 +369,4 @@ for (const mode of values.modes.split(",")) {
 }
 const load = loadavg().map((x) => Number(x.toFixed(2)));
 console.log(`load average at the end: ${load.join(" ")}`);
-if (values.json) writeFileSync(values.json, JSON.stringify({ deadAfterMs: deadMs, bytes, gapMs: GAP_MS, loadAverageAtEnd: load, throughput, summary, clean, runs: all }, null, 2));
+save({ loadAverageAtEnd: load, throughput, summary });
