@@ -121,6 +121,11 @@ export interface PlanInput {
   readonly ready: (id: number, version: number) => boolean;
   readonly policy: ReplicationPolicy;
   readonly maxMoves: number;
+  /**
+   * The pending step of moves has run past its time limit (the master's `moveTimeoutMs`): its moves that
+   * did not complete are cancelled, the sources keep the buckets, and the next map plans a fresh step.
+   */
+  readonly abortMoves?: boolean;
 }
 
 /** The master's next map, or undefined when the current one needs no change. */
@@ -176,8 +181,17 @@ export function plan(input: PlanInput): BucketMap | undefined {
     }
   }
 
+  // A step that outlived its time limit: cancel what is left of it (a lost release, a target that never
+  // reports ready). Not re-planned in the same map: a source keeps its shipment for a move that stays in
+  // the map, so the fresh step must come in a map that first shows the moves gone (issue 7).
+  const aborting = input.abortMoves === true && handoffs.size > 0;
+  if (aborting) {
+    handoffs.clear();
+    changed = true;
+  }
+
   // 3. Gradual rebalance (joins): one batch of moves at a time.
-  if (handoffs.size === 0 && live.length > 1) {
+  if (!aborting && handoffs.size === 0 && live.length > 1) {
     const n = live.length;
     const ids = [...liveIds].sort((a, b) => a - b);
     const target = new Map(ids.map((id, i) => [id, Math.floor(BUCKETS / n) + (i < BUCKETS % n ? 1 : 0)]));

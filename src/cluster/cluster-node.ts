@@ -50,6 +50,11 @@ export interface ClusterConfig {
   readonly policy?: ReplicationPolicy;
   /** Buckets in flight per rebalance step (default 32). */
   readonly maxMoves?: number;
+  /**
+   * The master cancels a step of moves not complete after this long (default 10 × deadAfterMs) and plans
+   * a fresh one: no move can wait for ever (issue 7). Counted (movesAborted) and reported (event).
+   */
+  readonly moveTimeoutMs?: number;
   /** A mirror that leaves a checkpoint unacknowledged this long is declared dead (default deadAfterMs). */
   readonly ackTimeoutMs?: number;
   readonly nackRetryMs?: number;
@@ -77,6 +82,8 @@ export interface ClusterConfig {
 export type ClusterEvent =
   | ReplicationEvent
   | { readonly kind: "mapAdopted"; readonly version: number; readonly issuer: number }
+  /** As master, we cancelled a step of moves that outlived moveTimeoutMs: `buckets` moves, to `targets`. */
+  | { readonly kind: "movesAborted"; readonly buckets: number; readonly targets: readonly number[] }
   /** We were dropped from the map (declared dead while alive): state cleared, rejoining under `epoch`. */
   | { readonly kind: "expelled"; readonly epoch: number };
 
@@ -125,7 +132,7 @@ export class ClusterNode {
   private left = false;
   private readonly cfg: ClusterConfig;
   private readonly holdForAck: boolean;
-  readonly counters = { expulsions: 0, mirrorsDeclaredDead: 0, mapsIssued: 0, mapsAdopted: 0, nacksSent: 0, retransmits: 0, staleMapsIgnored: 0, sessionResyncs: 0 };
+  readonly counters = { expulsions: 0, mirrorsDeclaredDead: 0, mapsIssued: 0, mapsAdopted: 0, nacksSent: 0, retransmits: 0, staleMapsIgnored: 0, sessionResyncs: 0, movesAborted: 0 };
 
   constructor(cfg: ClusterConfig, now: number) {
     if (!(now > 0)) throw new ClusterError("clock must start above 0 (0 means 'no echo' on the wire)");
@@ -277,6 +284,8 @@ export class ClusterNode {
 
   /** Since when we claim mastership without a break (∞: we do not). */
   private masterSince = Infinity;
+  /** Since when, as master, we have seen the current step of moves pending (∞: none pending). */
+  private movesSince = Infinity;
   private lastReadySent = 0;
 
   /** Whether some live peer announced a map newer than ours: then ours is stale and we act on nothing. */
@@ -376,7 +385,7 @@ export class ClusterNode {
   private peerRestarted(id: number, now: number): void {
     this.aggregator.drop(id);
     this.streams.set(id, this.freshStreams());
-    this.replication.peerRestarted(id, now);
+    this.replication.peerRestarted(this.mapValue, id, now);
     // The newcomer needs every session, including those made by members that died since. Every member
     // sends it all it holds: n-1 copies, but no single helper whose own cache may be empty or partial (a
     // "lowest live member sends" rule failed in the simulation when two members restarted together).
@@ -566,6 +575,9 @@ export class ClusterNode {
 
   private planAsMaster(now: number): void {
     const live = this.membership.keptIds(now).map((id) => ({ id, epoch: id === this.nodeId ? this.epochValue : this.membership.epochOf(id) }));
+    if (this.mapValue.handoffs.size === 0) this.movesSince = Infinity;
+    else if (this.movesSince === Infinity) this.movesSince = now;
+    const abortMoves = now - this.movesSince >= (this.cfg.moveTimeoutMs ?? 10 * this.membership.deadAfterMs);
     let highest = this.mapValue.version;
     for (const id of this.membership.peerIds) if (this.membership.alive(id, now)) highest = Math.max(highest, this.membership.peerMapVersion(id).version);
     const next = plan({
@@ -580,8 +592,10 @@ export class ClusterNode {
       },
       policy: this.policy,
       maxMoves: this.cfg.maxMoves ?? 32,
+      abortMoves,
     });
     if (!next) return;
+    if (abortMoves && next.handoffs.size === 0) this.movesAborted(next);
     this.counters.mapsIssued++;
     this.adopt(next, now);
     const msg = mapToMessage(next);
@@ -590,6 +604,15 @@ export class ClusterNode {
       this.streams.get(id)!.lastMapSent = now;
       this.send(id, msg);
     }
+  }
+
+  /** The moves of the current map that `next` cancels (not those it completes in the same plan). */
+  private movesAborted(next: BucketMap): void {
+    const cancelled = [...this.mapValue.handoffs].filter(([b]) => next.owner[b] === this.mapValue.owner[b]);
+    this.movesSince = Infinity;
+    if (cancelled.length === 0) return;
+    this.counters.movesAborted += cancelled.length;
+    this.events.push({ kind: "movesAborted", buckets: cancelled.length, targets: [...new Set(cancelled.map(([, to]) => to))].sort((a, b) => a - b) });
   }
 
   status(now: number): ClusterStatus {

@@ -16,7 +16,7 @@
 // (the paper's deadlock warning): after ackTimeoutMs it is reported as
 // failed and dropped from every pending set; the node then declares it dead.
 import type { Message } from "./messages.js";
-import { holdersOf, mirrorsOf, ownsUnder, type BucketMap, type ReplicationPolicy } from "./bucket-map.js";
+import { holdersOf, isMember, mirrorsOf, newer, ownsUnder, type BucketMap, type ReplicationPolicy } from "./bucket-map.js";
 
 /** Folds a delta checkpoint onto the previous state (the relay's foldRelay); default: the newest replaces. */
 export type FoldState = (prev: Uint8Array | undefined, delta: Uint8Array) => Uint8Array;
@@ -169,9 +169,9 @@ export class Replication {
   private readonly ackDirty = new Set<number>();
   /** (bucket/target) pairs whose state was shipped for a pending handoff. */
   private readonly shipped = new Set<string>();
-  /** Handoff releases received: bucket → source. */
-  private readonly released = new Map<number, number>();
-  readonly stats = { replicated: 0, ackLatencyTotalMs: 0, ackLatencyMaxMs: 0, shippedEntries: 0, mirrorsTimedOut: 0, foldErrors: 0 };
+  /** Handoff releases received: bucket → source and the map it released under. */
+  private readonly released = new Map<number, { readonly from: number; readonly version: number; readonly issuer: number }>();
+  readonly stats = { replicated: 0, ackLatencyTotalMs: 0, ackLatencyMaxMs: 0, shippedEntries: 0, mirrorsTimedOut: 0, foldErrors: 0, movesReshipped: 0 };
   private readonly folder: Folder;
 
   constructor(private readonly deps: ReplicationDeps) {
@@ -311,7 +311,7 @@ export class Replication {
         this.noteApplied(from, m.rid);
         return;
       case "bucketReleased":
-        for (const b of m.buckets) this.released.set(b, from);
+        for (const b of m.buckets) this.released.set(b, { from, version: m.mapVersion, issuer: m.mapIssuer });
         return;
       default:
         return;
@@ -353,7 +353,7 @@ export class Replication {
   /** Whether we hold the state of every bucket the map hands off to us. */
   readyFor(map: BucketMap): boolean {
     const me = this.deps.self();
-    for (const [b, to] of map.handoffs) if (to === me && this.released.get(b) !== map.owner[b]) return false;
+    for (const [b, to] of map.handoffs) if (to === me && this.released.get(b)?.from !== map.owner[b]) return false;
     return true;
   }
 
@@ -392,6 +392,12 @@ export class Replication {
       }
       const holders = holdersOf(next, b, policy);
       const target = next.handoffs.get(b);
+      // A release of a move that a newer map no longer has (cancelled: the target died and came back, or
+      // the master aborted the step) must not make a later move of the bucket look ready before its own
+      // shipment arrives. One released under a map newer than ours is kept: it is for a move we have not
+      // adopted yet.
+      const release = this.released.get(b);
+      if (release && target !== me && newer(next, release)) this.released.delete(b);
       if (next.owner[b] === me && target !== undefined) {
         // We are the source of a move: ship, once per target.
         const key = `${b}/${target}`;
@@ -434,11 +440,33 @@ export class Replication {
     this.deps.sendReliable(to, { type: "checkpoint", rid, connId: e.connId, bucket: e.bucket, full: true, data: e.state });
   }
 
-  /** A peer came back under a new epoch: everything it mirrored is gone; it is a new holder once the map says so. */
-  peerRestarted(id: number, now: number): void {
+  /**
+   * A peer came back under a new epoch: everything it mirrored is gone; it is a new holder once the map says so.
+   * Its stream was reset, and with it any state and BUCKET_RELEASED we queued for a move to it: when the
+   * current map already hands buckets of ours to this incarnation (we adopted the map that admitted it
+   * before we heard it), they are shipped again now — nobody else would (issue 7: the move waited for
+   * ever on a release that had gone with the old stream).
+   */
+  peerRestarted(map: BucketMap, id: number, now: number): void {
     this.mirrorGone(id, now);
     this.applied.delete(id); // its replication ids restart under the new epoch
     for (const k of [...this.shipped]) if (k.endsWith(`/${id}`)) this.shipped.delete(k);
+    if (isMember(map, id, this.deps.epochOf(id))) this.shipMoves(map, id);
+  }
+
+  /** Our pending moves to `to` under `map` not shipped yet: each bucket's connections, then one BUCKET_RELEASED. */
+  private shipMoves(map: BucketMap, to: number): void {
+    const buckets: number[] = [];
+    for (const [b, target] of map.handoffs) {
+      if (target !== to || map.owner[b] !== this.deps.self() || this.shipped.has(`${b}/${to}`)) continue;
+      this.shipped.add(`${b}/${to}`);
+      buckets.push(b);
+    }
+    if (buckets.length === 0) return;
+    const moving = new Set(buckets);
+    for (const table of [this.active, this.mirror]) for (const e of table.values()) if (moving.has(e.bucket)) this.ship(to, e);
+    this.stats.movesReshipped += buckets.length;
+    this.deps.sendReliable(to, { type: "bucketReleased", mapVersion: map.version, mapIssuer: map.issuer, buckets });
   }
 }
 

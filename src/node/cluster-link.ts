@@ -52,6 +52,8 @@ export interface ClusterLinkCounters {
   bucketsAcquired: number;
   bucketsLost: number;
   expelled: number;
+  /** Bucket moves this member, as master, cancelled because their step outlived moveTimeoutMs (docs §6.2). */
+  movesAborted: number;
 }
 
 /** The relay's fold (src/relay/checkpoint.ts) over encoded bytes: mirrors hold whole snapshots (docs §7.2). */
@@ -82,7 +84,7 @@ interface Pending {
 export class ClusterLink {
   readonly counters: ClusterLinkCounters = {
     replicatedConnections: 0, unreplicatedConnections: 0, checkpointsReplicated: 0, storedReleases: 0, notOwner: 0, checkpointTooLarge: 0,
-    detached: 0, mapsAdopted: 0, bucketsAcquired: 0, bucketsLost: 0, expelled: 0,
+    detached: 0, mapsAdopted: 0, bucketsAcquired: 0, bucketsLost: 0, expelled: 0, movesAborted: 0,
   };
   /** Replicated connections (daemon ids) → bucket. */
   private readonly conns = new Map<number, number>();
@@ -207,6 +209,9 @@ export class ClusterLink {
         case "mapAdopted":
           this.counters.mapsAdopted++;
           this.mapAdoptedAt = this.running.channel.now();
+          break;
+        case "movesAborted":
+          this.counters.movesAborted += e.buckets;
           break;
         case "expelled":
           // docs §5.5: the member dropped its tables and rejoins; our connections' state is nowhere else now.

@@ -349,6 +349,10 @@ export class CtcpDaemon {
           case "bucketLost":
             this.core.bucketLost(e.bucket);
             break;
+          case "movesAborted":
+            // docs/cluster-protocol.md §6.2: a step of moves that did not complete in moveTimeoutMs.
+            this.opts.logger.warn({ buckets: e.buckets, targets: e.targets }, "cluster: a step of bucket moves timed out; cancelled, a fresh one follows");
+            break;
           case "mapAdopted":
           case "expelled":
             break;

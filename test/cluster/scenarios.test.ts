@@ -142,3 +142,56 @@ test("anti-entropy: a steady stream of new sessions (always some in flight) caus
   assert.ok(sim.node(3).sessions.get(lost.id), "repaired by anti-entropy");
   assert.ok(sim.node(2).counters.sessionResyncs + sim.node(3).counters.sessionResyncs > 0);
 });
+
+// Issue 7 (the three-node kill -9 proof: 32 buckets stuck in the hand-back to a restarted node). The
+// master admits the restarted member and plans the first hand-back step in the same map; a source that
+// adopts that map before it has heard the member's new incarnation queues the state and BUCKET_RELEASED
+// in the stream of the old one, and that stream is reset when the new incarnation's first datagram
+// arrives: without a fix the target never gets the release and the step waits for ever.
+test("a restarted member's hand-back survives a source that adopts the map before it hears the new incarnation", () => {
+  const sim = new Sim([1, 2, 3], 21, { maxMoves: 32 });
+  sim.load(1200, { sessionEvery: 40 });
+  sim.kill(3);
+  sim.load(1000, { sessionEvery: 40 });
+  sim.run(300);
+  sim.checkConverged();
+  assert.deepEqual(counts(sim, 1), [512, 512]);
+  sim.cuts.add("3>2"); // 2 does not hear the new incarnation of 3 for a while; the master (1) does
+  sim.start(3);
+  sim.load(300);
+  assert.ok(sim.node(2).map.handoffs.size > 0, "the first hand-back step was planned while 2 could not hear 3");
+  sim.cuts.clear();
+  for (let t = 0; t < 6000; t += 10) sim.load(10, { sessionEvery: 20 });
+  sim.run(500);
+  sim.checkConverged();
+  assert.deepEqual(counts(sim, 1).sort(), [341, 341, 342]);
+  assert.ok(sim.node(2).replication.stats.movesReshipped > 0, "node 2 shipped its moves again to the new incarnation");
+  assert.equal(sim.node(1).counters.movesAborted, 0, "completed without the step time limit");
+});
+
+test("a step of moves that cannot complete is cancelled after moveTimeoutMs, counted, and a fresh step follows", () => {
+  const sim = new Sim([1, 2, 3], 22, { maxMoves: 32, moveTimeoutMs: 1000 }, [3]);
+  sim.load(1200, { sessionEvery: 40 });
+  sim.run(300);
+  sim.checkConverged();
+  // The target never reports ready (as when a release is lost for good): only the time limit ends the step.
+  const n3 = sim.start(3);
+  const readyFor = n3.replication.readyFor.bind(n3.replication);
+  n3.replication.readyFor = () => false;
+  let longest = 0;
+  let since = -1;
+  for (let t = 0; t < 4000; t++) {
+    sim.load(1);
+    const pending = sim.node(1).map.handoffs.size > 0;
+    if (pending && since < 0) since = sim.now;
+    if (!pending) since = -1;
+    if (since >= 0) longest = Math.max(longest, sim.now - since);
+  }
+  assert.ok(sim.node(1).counters.movesAborted > 0, "the master cancelled the stuck step");
+  assert.ok(longest <= 1000 + 150, `no step pending longer than the limit and a keepalive or so: ${longest} ms`);
+  n3.replication.readyFor = readyFor;
+  for (let t = 0; t < 6000; t += 10) sim.load(10, { sessionEvery: 20 });
+  sim.run(500);
+  sim.checkConverged();
+  assert.deepEqual(counts(sim, 1).sort(), [341, 341, 342]);
+});

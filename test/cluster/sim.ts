@@ -45,6 +45,8 @@ export class Sim {
   net: NetParams = { loss: 0, duplicate: 0, jitterMs: 0, latencyMs: 0.5 };
   /** id → partition group; datagrams cross only within a group. */
   groups = new Map<number, number>();
+  /** Directed cuts "from>to": datagrams from `from` to `to` are lost (a one-way partition). */
+  readonly cuts = new Set<string>();
   private queue: InFlight[] = [];
   private order = 0;
   /** The latest acknowledged checkpoint per connection. */
@@ -128,7 +130,7 @@ export class Sim {
   }
 
   private connected(a: number, b: number): boolean {
-    return (this.groups.get(a) ?? 0) === (this.groups.get(b) ?? 0);
+    return (this.groups.get(a) ?? 0) === (this.groups.get(b) ?? 0) && !this.cuts.has(`${a}>${b}`);
   }
 
   /** Takes a node's datagrams and events; `flush` ends its turn first (the run loop does, once per ms). */
