@@ -530,8 +530,12 @@ export class ClusterNode {
         this.send(id, { type: "nack", from: gap.from, to: gap.to });
       }
     }
-    // Pending checkpoints to a mirror that died are no longer waited for.
-    for (const id of this.membership.peerIds) if (!this.membership.alive(id, now)) this.replication.mirrorGone(id, now);
+    // Pending checkpoints to a mirror that died are no longer waited for; one back under the same epoch
+    // gets full state before it counts again (replication.resync).
+    for (const id of this.membership.peerIds) {
+      if (!this.membership.alive(id, now)) this.replication.mirrorGone(id, now);
+      else this.replication.resync(this.mapValue, id);
+    }
     // A new master waits deadAfterMs before it plans: by then it has heard every live member (or knows it
     // dead) and every lease granted by a previous master has run out (docs §5.3). It also waits for the
     // newest map, which peers pass on when they see our older version in a keepalive.

@@ -40,6 +40,8 @@ export function chainOf(fold: FoldState): FoldChain {
  * 8 checkpoints make a handshake and its first exchange).
  */
 export const MAX_UNFOLDED = 16;
+/** Closes remembered per stale mirror (Replication.resync). */
+export const MAX_STALE_CLOSES = 65536;
 
 export interface Entry {
   readonly connId: number;
@@ -171,7 +173,9 @@ export class Replication {
   private readonly shipped = new Set<string>();
   /** Handoff releases received: bucket → source and the map it released under. */
   private readonly released = new Map<number, { readonly from: number; readonly version: number; readonly issuer: number }>();
-  readonly stats = { replicated: 0, ackLatencyTotalMs: 0, ackLatencyMaxMs: 0, shippedEntries: 0, mirrorsTimedOut: 0, foldErrors: 0, movesReshipped: 0 };
+  /** Mirrors that missed checkpoints while not alive: their epoch then, and connections closed since. */
+  private readonly stale = new Map<number, { readonly epoch: number; readonly closed: Map<number, number> }>();
+  readonly stats = { replicated: 0, ackLatencyTotalMs: 0, ackLatencyMaxMs: 0, shippedEntries: 0, mirrorsTimedOut: 0, foldErrors: 0, movesReshipped: 0, mirrorResyncs: 0 };
   private readonly folder: Folder;
 
   constructor(private readonly deps: ReplicationDeps) {
@@ -191,6 +195,7 @@ export class Replication {
     this.ackDirty.clear();
     this.shipped.clear();
     this.released.clear();
+    this.stale.clear();
   }
 
   takeEvents(): ReplicationEvent[] {
@@ -231,6 +236,8 @@ export class Replication {
     const e = this.active.get(connId);
     if (!e) return undefined;
     this.active.delete(connId);
+    // Bounded: past MAX_STALE_CLOSES a stale mirror may keep copies of connections that ended (docs §7.2).
+    for (const st of this.stale.values()) if (st.closed.size < MAX_STALE_CLOSES) st.closed.set(connId, e.bucket);
     const rid = this.nextRid++;
     // To every member, not only the bucket's mirrors: under policy k a former mirror (the ring shifted,
     // the bucket moved) may still hold the entry, and it is dropped only on this message (docs §7.3).
@@ -253,6 +260,7 @@ export class Replication {
     const waiting = new Set<number>();
     for (const m of mirrorsOf(map, bucket, this.deps.policy)) {
       if (m === this.deps.self() || !this.deps.isAlive(m)) continue;
+      this.resync(map, m);
       send(m);
       waiting.add(m);
     }
@@ -279,12 +287,38 @@ export class Replication {
     }
   }
 
-  /** A mirror is gone (dead, expelled, restarted): nobody waits for it any more. */
+  /**
+   * A mirror is gone (dead, suspended, departed, restarted): nobody waits for it any more, and it gets no
+   * checkpoints until it is alive again. If it comes back as the same incarnation (a slow mirror whose
+   * suspension ran out, a silence the master did not act on) its copies lack what was sent meanwhile:
+   * it is marked stale and re-synchronised (`resync`) before anything else is sent to it (Law 1; issue 7).
+   */
   mirrorGone(id: number, now: number): void {
     for (const [r, p] of this.pending) {
       p.waiting.delete(id);
       if (p.waiting.size === 0) this.complete(r, p, now);
     }
+    const epoch = this.deps.epochOf(id);
+    const stale = this.stale.get(id);
+    if (!stale || stale.epoch !== epoch) this.stale.set(id, { epoch, closed: new Map() });
+  }
+
+  /**
+   * A stale mirror (mirrorGone) is alive again: under its old epoch it gets a full snapshot of every
+   * connection of ours it mirrors under `map` and the close of each one that ended meanwhile, in its
+   * stream ahead of any new checkpoint; under a new epoch it starts empty and the map's shipments
+   * (`remapped`) cover it.
+   */
+  resync(map: BucketMap, id: number): void {
+    const stale = this.stale.get(id);
+    if (!stale || !this.deps.isAlive(id)) return;
+    this.stale.delete(id);
+    if (stale.epoch !== this.deps.epochOf(id)) return;
+    this.stats.mirrorResyncs++;
+    for (const [connId, bucket] of stale.closed) {
+      if (!this.active.has(connId)) this.deps.sendReliable(id, { type: "connectionClosed", rid: this.nextRid++, connId, bucket });
+    }
+    for (const e of this.active.values()) if (mirrorsOf(map, e.bucket, this.deps.policy).includes(id)) this.ship(id, e);
   }
 
   /** Mirrors holding a checkpoint unacknowledged longer than `timeoutMs`. */
@@ -451,7 +485,14 @@ export class Replication {
     this.mirrorGone(id, now);
     this.applied.delete(id); // its replication ids restart under the new epoch
     for (const k of [...this.shipped]) if (k.endsWith(`/${id}`)) this.shipped.delete(k);
-    if (isMember(map, id, this.deps.epochOf(id))) this.shipMoves(map, id);
+    if (isMember(map, id, this.deps.epochOf(id))) {
+      // Already in our map as this incarnation: what we shipped it when we adopted that map went with the
+      // old stream. Moves are shipped again now; its mirror copies come with the resync (mirrorGone above
+      // marked it stale under the new epoch).
+      this.shipMoves(map, id);
+    } else {
+      this.stale.delete(id); // not in the map yet: the shipments of the map that admits it fill it
+    }
   }
 
   /** Our pending moves to `to` under `map` not shipped yet: each bucket's connections, then one BUCKET_RELEASED. */

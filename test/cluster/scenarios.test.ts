@@ -3,6 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Sim } from "./sim.js";
+import { isMember } from "../../src/cluster/bucket-map.js";
 
 function counts(sim: Sim, id: number): number[] {
   return sim.node(id).status(sim.now).members.map((m) => m.buckets);
@@ -194,4 +195,46 @@ test("a step of moves that cannot complete is cancelled after moveTimeoutMs, cou
   sim.run(500);
   sim.checkConverged();
   assert.deepEqual(counts(sim, 1).sort(), [341, 341, 342]);
+});
+
+// Issue 7, item 2 (Law 1): a mirror that acknowledges late is suspended (ackTimeoutMs) and gets no
+// checkpoints meanwhile; the master kept it (here it is the master: it is never expelled), so it comes
+// back under the same epoch holding the state from before. Deltas sent after its return fold onto that
+// old state. A fold that counts and sums every delta shows any that a copy missed.
+const countingFold = (prev: Uint8Array | undefined, delta: Uint8Array): Uint8Array => {
+  const out = new Uint8Array(8);
+  const v = new DataView(out.buffer);
+  const p = prev ? new DataView(prev.buffer, prev.byteOffset, prev.byteLength) : undefined;
+  v.setUint32(0, (p?.getUint32(0) ?? 0) + 1);
+  v.setUint32(4, (p?.getUint32(4) ?? 0) + delta.reduce((a, b) => a + b, 0));
+  return out;
+};
+
+test("a mirror suspended for acknowledging late gets full state back before it counts again (no stale takeover)", () => {
+  const sim = new Sim([1, 2, 3], 23, { fold: countingFold });
+  sim.load(1500);
+  sim.checkConverged();
+  // Master 1 stops acknowledging 2's checkpoints (a slow mirror): 2 suspends it after ackTimeoutMs.
+  const n1 = sim.node(1);
+  const takeAcks = n1.replication.takeAcks.bind(n1.replication);
+  const appliedFrom = n1.replication.appliedFrom.bind(n1.replication);
+  n1.replication.takeAcks = () => takeAcks().filter((a) => a.to !== 2);
+  n1.replication.appliedFrom = (owner) => (owner === 2 ? 0 : appliedFrom(owner));
+  sim.load(600);
+  assert.ok(sim.node(2).counters.mirrorsDeclaredDead > 0, "2 suspended its slow mirror");
+  n1.replication.takeAcks = takeAcks;
+  n1.replication.appliedFrom = appliedFrom;
+  sim.load(1500); // the suspension ends (2 × deadAfterMs); 1 is a mirror of 2's buckets again
+  assert.equal(n1.epoch, sim.node(1).epoch);
+  assert.ok(isMember(n1.map, 1, n1.epoch), "the master kept its place (the case where nothing else repairs the copy)");
+  const n2 = sim.node(2);
+  let compared = 0;
+  for (const [connId, e] of n2.replication.active) {
+    const copy = n1.replication.mirror.get(connId);
+    assert.ok(copy, `conn ${connId} mirrored on 1`);
+    assert.deepEqual([...copy.state], [...e.state], `conn ${connId}: the copy on 1 is the owner's state`);
+    compared++;
+  }
+  assert.ok(compared > 20, `${compared} connections compared`);
+  assert.ok(n2.replication.stats.mirrorResyncs > 0, "2 re-synchronised its returning mirror");
 });
