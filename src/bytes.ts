@@ -3,6 +3,11 @@
 
 /** The parts, one after the other, in a new array (a lone part is copied too). */
 export function concatBytes(...parts: readonly Uint8Array[]): Uint8Array {
+  return concatList(parts);
+}
+
+/** concatBytes for a list of any length (a spread call is bounded by the stack). */
+export function concatList(parts: readonly Uint8Array[]): Uint8Array {
   let length = 0;
   for (const p of parts) length += p.length;
   const out = new Uint8Array(length);

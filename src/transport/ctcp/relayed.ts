@@ -36,6 +36,7 @@
 //
 // Closing is not clustered (§4.10, §5.7): once the relay closed, each leg
 // acknowledges whatever arrives and sends FIN after the last bytes.
+import { concatList } from "../../bytes.js";
 import { Relay, type RelayDebug, type RelayOptions, type RelayOutput } from "../../relay/relay.js";
 import type { RelayCheckpoint, RelayFields } from "../../relay/checkpoint.js";
 import type { TlsServerConfig } from "../../tls/config.js";
@@ -561,7 +562,7 @@ export class RelayedConnection {
   private feedRelay(leg: Leg): void {
     const side = leg === this.client ? "client" : "backend";
     if (leg.pending.length > 0) {
-      const bytes = leg.pending.length === 1 ? leg.pending[0]! : concat(leg.pending);
+      const bytes = leg.pending.length === 1 ? leg.pending[0]! : concatList(leg.pending);
       leg.pending = [];
       if (!this.relayClosed) {
         if (side === "client") this.relay.clientData(bytes, leg.pendingFrom);
@@ -742,18 +743,6 @@ function restoreLeg(env: ConnEnv, cp: TcpCheckpoint, kept: Kept, consumed: numbe
     leg.finCommitted = true;
   }
   return leg;
-}
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 function exhaustive(x: never): never {
