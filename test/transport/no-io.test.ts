@@ -16,8 +16,8 @@ const FOLDERS: [string, number][] = [
   ["ctcp", 3],
 ];
 const SRC = resolve(TRANSPORT, "..");
-/** The node core may also use the relay, the TLS engine and the bucket hash — all sans-I/O themselves. */
-const CTCP_ALLOWED = [TRANSPORT, join(SRC, "relay"), join(SRC, "tls"), join(SRC, "node", "buckets.ts")];
+/** The node core may also use the relay, the TLS engine, the bucket hash and the byte helpers — all sans-I/O themselves. */
+const CTCP_ALLOWED = [TRANSPORT, join(SRC, "relay"), join(SRC, "tls"), join(SRC, "node", "buckets.ts"), join(SRC, "bytes.ts")];
 
 for (const [folder, min] of FOLDERS) {
   test(`src/transport/${folder} imports no I/O, timer or crypto module, nothing outside src/transport, and reads no clock`, () => {
