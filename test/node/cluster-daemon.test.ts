@@ -16,17 +16,25 @@ import { bodySha, nodeFetch, startBackend, startDaemon } from "./helpers.js";
 import { ClusterLink } from "../../src/node/cluster-link.js";
 import { startDemoBackend } from "../../src/node/demo-backend.js";
 
-test("clustered daemon: owned buckets replicated to both mirrors (folded relay snapshots), others served alone; closed connections forgotten; LEAVE on stop", async () => {
+/**
+ * Members 2 and 3 in this process and member 1's link, for a daemon to use. Default timers: with
+ * 20 ms keepalives a handshake burst in this one event loop (daemon main thread, both members, the
+ * clients) can outlast a lease, and the daemon then closes on not_owner.
+ */
+async function threeMembers(): Promise<{ mirrors: LocalCluster; link: ClusterLink }> {
   const ports = await freePorts(3);
   const peers = [1, 2, 3].map((id, i) => ({ id, host: "127.0.0.1", port: ports[i]! }));
   const mirrors = new LocalCluster(peers);
-  // Default timers: with 20 ms keepalives a handshake burst in this one event loop (daemon main
-  // thread, both members, the clients) can outlast a lease, and the daemon then closes on not_owner.
   const timers = { keepaliveMs: 100, deadAfterMs: 400 };
   await mirrors.startMember(2, { core: timers });
   await mirrors.startMember(3, { core: timers });
-  const backend = await startDemoBackend();
   const link = await ClusterLink.start({ nodeId: 1, clusterId: CLUSTER_ID, key: KEY, peers, port: ports[0]!, core: timers }, () => {});
+  return { mirrors, link };
+}
+
+test("clustered daemon: owned buckets replicated to both mirrors (folded relay snapshots), others served alone; closed connections forgotten; LEAVE on stop", async () => {
+  const { mirrors, link } = await threeMembers();
+  const backend = await startDemoBackend();
   const { daemon, port } = await startDaemon(backend.endpoint.port, { shards: 1, cluster: link });
   try {
     await waitFor(() => {
@@ -90,14 +98,8 @@ test("clustered daemon: owned buckets replicated to both mirrors (folded relay s
 });
 
 test("clustered daemon: a checkpoint refused mid-download (not_owner) leaves the connection unreplicated, not closed; the download completes byte-exact", async () => {
-  const ports = await freePorts(3);
-  const peers = [1, 2, 3].map((id, i) => ({ id, host: "127.0.0.1", port: ports[i]! }));
-  const mirrors = new LocalCluster(peers);
-  const timers = { keepaliveMs: 100, deadAfterMs: 400 };
-  await mirrors.startMember(2, { core: timers });
-  await mirrors.startMember(3, { core: timers });
+  const { mirrors, link } = await threeMembers();
   const backend = await startBackend();
-  const link = await ClusterLink.start({ nodeId: 1, clusterId: CLUSTER_ID, key: KEY, peers, port: ports[0]!, core: timers }, () => {});
   // A lease that lapses for a moment (docs §5.3), made deterministic: the channel refuses, once per
   // connection, the first checkpoint after the client has part of the body (the rest still to come).
   const size = 1_500_000;
