@@ -6,7 +6,7 @@
 // (test/transport/netns-failover-proof.ts, the 20 rounds, opt-in).
 import { spawn, type ChildProcess } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -60,7 +60,19 @@ export interface CtcpStatus {
 }
 
 /** `n` nodes; with n = 1 the node runs alone (no --peers), the baseline for throughput. */
-export async function startCtcpCluster(n: number, opts: { recovery?: "eager" | "selective" | "selective-probe"; keepalive?: string; deadAfter?: string; spareTaps?: number } = {}): Promise<CtcpCluster> {
+export async function startCtcpCluster(
+  n: number,
+  opts: {
+    recovery?: "eager" | "selective" | "selective-probe";
+    keepalive?: string;
+    deadAfter?: string;
+    spareTaps?: number;
+    /** Append every node's output to DIR/node-ID.log (each start begins with a dated header): kept after stop(). */
+    logDir?: string;
+    /** --log-level of the nodes (default: SSLACC_LOG_LEVEL, else warn). */
+    logLevel?: string;
+  } = {},
+): Promise<CtcpCluster> {
   const wire = wireUp(n + (opts.spareTaps ?? 0));
   const dir = mkdtempSync(join(tmpdir(), "sslacc-ctcp-"));
   let backend: NsBackend | null = null;
@@ -92,7 +104,7 @@ export async function startCtcpCluster(n: number, opts: { recovery?: "eager" | "
           "--cluster-keepalive", opts.keepalive ?? "100ms", "--cluster-dead-after", opts.deadAfter ?? "400ms",
         ]),
         "--cert", join(dir, "cert.pem"), "--key", join(dir, "key.pem"), "--admin", `127.0.0.1:${admin}`, "--rsa-workers", "1",
-        "--log-level", process.env["SSLACC_LOG_LEVEL"] ?? "warn",
+        "--log-level", opts.logLevel ?? process.env["SSLACC_LOG_LEVEL"] ?? "warn",
       ];
       nodes.push({ id: i + 1, args, admin, child: null, log: "" });
     }
@@ -114,7 +126,15 @@ export async function startCtcpCluster(n: number, opts: { recovery?: "eager" | "
     const child = spawn(process.execPath, p.args, { stdio: ["ignore", "pipe", "pipe"] });
     p.child = child;
     p.log = "";
-    const keep = (d: Buffer) => void (p.log = (p.log + d.toString()).slice(-262_144));
+    const logFile = opts.logDir === undefined ? null : join(opts.logDir, `node-${p.id}.log`);
+    if (logFile !== null) {
+      mkdirSync(opts.logDir!, { recursive: true });
+      appendFileSync(logFile, `--- node ${p.id} started ${new Date().toISOString()} (pid ${child.pid}) ---\n`);
+    }
+    const keep = (d: Buffer) => {
+      p.log = (p.log + d.toString()).slice(-262_144);
+      if (logFile !== null) appendFileSync(logFile, d);
+    };
     child.stdout!.on("data", keep);
     child.stderr!.on("data", keep);
     const end = Date.now() + 15_000;

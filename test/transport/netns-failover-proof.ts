@@ -1,16 +1,20 @@
 // The namespace failover proof of issue 7, opt-in (`npm run proof:ctcp --
 // [--rounds 20] [--down-mib 64] [--up-mib 32] [--hs-mib 1] [--recovery
-// eager|selective] [--json FILE] [--signal KILL|TERM]`): three `sslacc start
+// eager|selective] [--json FILE] [--signal KILL|TERM] [--log-dir DIR]
+// [--log-level info]`): three `sslacc start
 // --transport ctcp` processes on a hub-mode wire, curl in the client
 // namespace, a real backend; each round kill -9s (or, with --signal TERM,
 // drains: LEAVE and hand over) the node holding the connection at a random
 // moment of a download and of an upload, then once more as soon as a
 // connection exists (its TLS handshake; a download on odd rounds, an upload
 // on even ones, of --hs-mib), restarts it, and checks curl's exit code, the
-// SHA-256 and that the backend saw the request once. Needs root,
+// SHA-256 and that the backend saw the request once. The nodes' logs go to
+// DIR/node-N.log (default: a fresh directory under /tmp, printed). Needs root,
 // /dev/net/tun, socat.
 import { parseArgs } from "node:util";
-import { writeFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { wireMissing } from "../../bench/wire/netns.js";
 import { failoverRound, startCtcpCluster, type RoundResult } from "../../bench/wire/ctcp-cluster.js";
 
@@ -24,6 +28,8 @@ const { values } = parseArgs({
     seed: { type: "string", default: "1" },
     json: { type: "string" },
     signal: { type: "string", default: "KILL" },
+    "log-dir": { type: "string" },
+    "log-level": { type: "string", default: "warn" },
   },
 });
 const why = wireMissing(["socat", "ip", "curl"]);
@@ -47,7 +53,9 @@ const rng = () => {
 };
 const rounds = Number(values.rounds);
 const results: RoundResult[] = [];
-const cluster = await startCtcpCluster(3, { recovery });
+const logDir = values["log-dir"] ?? mkdtempSync(join(tmpdir(), "sslacc-proof-logs-"));
+console.log(`node logs: ${logDir}/node-{1,2,3}.log`);
+const cluster = await startCtcpCluster(3, { recovery, logDir, logLevel: values["log-level"] });
 const started = Date.now();
 // A harness failure (the cluster did not settle after a restart) ends the run; what ran is still reported.
 let aborted: string | null = null;
