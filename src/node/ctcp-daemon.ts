@@ -353,8 +353,11 @@ export class CtcpDaemon {
             // docs/cluster-protocol.md §6.2: a step of moves that did not complete in moveTimeoutMs.
             this.opts.logger.warn({ buckets: e.buckets, targets: e.targets }, "cluster: a step of bucket moves timed out; cancelled, a fresh one follows");
             break;
-          case "mapAdopted":
           case "expelled":
+            // docs/cluster-protocol.md: the others declared us dead while we were alive; we rejoin with empty tables.
+            this.opts.logger.warn({ epoch: e.epoch }, "cluster: expelled (declared dead while alive); rejoining as a new incarnation");
+            break;
+          case "mapAdopted":
             break;
           default:
             exhaustive(e);
