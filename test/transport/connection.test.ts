@@ -314,6 +314,19 @@ test("RST (RFC 5961 §3.2): exactly at RCV.NXT it resets; elsewhere in the windo
   assert.deepEqual(c.drain().events, [{ kind: "closed", reason: "reset" }]);
 });
 
+test("challenge ACKs are throttled (RFC 5961 §7): one per 500 ms, however many in-window RSTs and SYNs arrive", () => {
+  const { c } = accepted();
+  const acks = (t: number, s: Partial<TcpSegment>) => {
+    c.onSegment(seg(s), t);
+    return c.drain().segments.length;
+  };
+  assert.equal(acks(1, { seq: 1500, flags: 0x04 }), 1);
+  assert.equal(acks(2, { seq: 1600, flags: 0x04 }), 0);
+  assert.equal(acks(300, { seq: 1001, flags: SYN }), 0);
+  assert.equal(acks(501, { seq: 1700, flags: 0x04 }), 1);
+  assert.equal(c.state, "ESTABLISHED");
+});
+
 test("RST at rcv_appack while bytes are withheld resets (the peer's answer to our ACK), no challenge-ACK loop", () => {
   const { c, iss } = accepted();
   const a = (iss + 1) >>> 0;
@@ -323,6 +336,25 @@ test("RST at rcv_appack while bytes are withheld resets (the peer's answer to ou
   assert.equal(c.rcvAppack, 1001);
   // A peer with no such connection answers our ACK (ack = rcv_appack) with RST, SEQ = that ACK.
   c.onSegment(seg({ seq: 1001, flags: 0x04 }), 2);
+  assert.equal(c.state, "CLOSED");
+  const out = c.drain();
+  assert.deepEqual(out.events, [{ kind: "closed", reason: "reset" }]);
+  assert.equal(out.segments.length, 0, "no challenge ACK");
+});
+
+test("RST one past the peer's FIN (our ACK field) resets a LAST_ACK connection, no challenge-ACK loop", () => {
+  const { c, iss } = accepted();
+  const a = (iss + 1) >>> 0;
+  c.onSegment(seg({ seq: 1001, ack: a, flags: ACK | FIN, payload: bytes(50) }), 1);
+  c.appAck(1051, 2);
+  assert.equal(c.drain().segments[0]!.ack, 1052); // data + FIN
+  c.write(bytes(53), 3); // a close_notify the peer will never read
+  c.close(3);
+  const sent = c.drain().segments;
+  assert.equal(c.state, "LAST_ACK");
+  assert.ok(sent.every((s) => s.ack === 1052));
+  // The peer closed and forgot the connection: RFC 9293 §3.10.7.1, its RST's SEQ is our segment's ACK.
+  c.onSegment(seg({ seq: 1052, flags: 0x04 }), 4);
   assert.equal(c.state, "CLOSED");
   const out = c.drain();
   assert.deepEqual(out.events, [{ kind: "closed", reason: "reset" }]);

@@ -131,6 +131,8 @@ export interface Clustered {
 
 /** How far ahead of SND.MAX a forward ACK may be after a restore. */
 const FORWARD_ACK_LIMIT = 1 << 30;
+/** The least time between two challenge ACKs of one connection (RFC 5961 §7). */
+const CHALLENGE_ACK_GAP_MS = 500;
 
 function assertNever(x: never): never {
   throw new Error(`unreachable: ${JSON.stringify(x)}`);
@@ -204,6 +206,8 @@ export class TcpConnection {
   private lastAckSent: number | null = null;
   private lastWndSent = -1;
   private ackNow = false;
+  /** When we last sent a challenge ACK (RFC 5961 §7: throttled, CHALLENGE_ACK_GAP_MS apart). */
+  private lastChallengeAt = -Infinity;
 
   // Congestion control (RFC 5681, RFC 6582).
   private cwnd: number;
@@ -611,16 +615,22 @@ export class TcpConnection {
       // (rcv_nxt ahead of rcv_appack) that RST is the exact one: refusing it
       // drew a challenge ACK, the peer's next identical RST, and so on — a
       // RST/ACK storm at wire speed, seen on the real wire after a takeover
-      // restored connections whose peers had closed.
-      if (seg.seq === this.rcvNxtV || seg.seq === this.rcvAppackV) this.enterClosed("reset");
-      else this.ackNow = true;
+      // restored connections whose peers had closed. Once the peer's FIN is
+      // acknowledged our ACK field is one past it (rcv_nxt counts bytes
+      // only), and a peer that closed and forgot the connection answers
+      // our retransmitted close_notify and FIN with a RST there: refusing
+      // it was the same storm, and the connection stuck in LAST_ACK for
+      // good — a new SYN from the same port met our challenge ACKs until
+      // the client gave up (the namespace proof, a port reused rounds later).
+      if (seg.seq === this.rcvNxtV || seg.seq === this.rcvAppackV || seg.seq === this.ackNumber()) this.enterClosed("reset");
+      else this.challengeAck(now);
       return;
     }
     if (seg.flags & SYN) {
       // A retransmitted SYN-ACK (the peer lost our ACK, §4.3 case 2): ACK
       // it if the relay already allowed it; any other SYN gets an ACK
       // (RFC 5961 §4 challenge ACK) and is dropped.
-      if (seqGt(this.rcvAppackV, this.irsV)) this.ackNow = true;
+      if (seqGt(this.rcvAppackV, this.irsV)) this.challengeAck(now);
       return;
     }
     if (!(seg.flags & ACK)) return;
@@ -914,6 +924,18 @@ export class TcpConnection {
   }
 
   // --- output ------------------------------------------------------------------------
+
+  /**
+   * A challenge ACK (RFC 5961 §3.2, §4), at most one per CHALLENGE_ACK_GAP_MS
+   * (§7 asks for a throttle; Linux's tcp_invalid_ratelimit is 500 ms): a peer
+   * that keeps answering our ACKs with unacceptable RSTs or SYNs gets a
+   * bounded trickle, not a storm at wire speed.
+   */
+  private challengeAck(now: number): void {
+    if (now - this.lastChallengeAt < CHALLENGE_ACK_GAP_MS) return;
+    this.lastChallengeAt = now;
+    this.ackNow = true;
+  }
 
   /** The ACK number we may send: rcv_appack, plus one for the FIN once all bytes before it are allowed. */
   private ackNumber(): number {
