@@ -57,6 +57,13 @@ const logDir = values["log-dir"] ?? mkdtempSync(join(tmpdir(), "sslacc-proof-log
 console.log(`node logs: ${logDir}/node-{1,2,3}.log`);
 const cluster = await startCtcpCluster(3, { recovery, logDir, logLevel: values["log-level"] });
 const started = Date.now();
+// Ctrl-C (or a SIGTERM) still removes the namespaces, the TAPs and the nodes.
+for (const sig of ["SIGINT", "SIGTERM"] as const) {
+  process.once(sig, () => {
+    console.log(`${sig}: stopping the cluster and removing the wire`);
+    void cluster.stop().finally(() => process.exit(130));
+  });
+}
 // A harness failure (the cluster did not settle after a restart) ends the run; what ran is still reported.
 let aborted: string | null = null;
 try {
