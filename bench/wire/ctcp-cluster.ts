@@ -202,6 +202,7 @@ export async function ownerSince(c: CtcpCluster, before: readonly number[]): Pro
 }
 
 export interface RoundResult {
+  readonly client: "curl" | "openssl";
   readonly direction: "down" | "up";
   readonly phase: KillPhase;
   readonly ok: boolean;
@@ -227,6 +228,32 @@ export interface RoundOptions {
   readonly killWindowMs?: readonly [number, number];
   /** Start the node again and wait for the cluster to settle afterwards (default true). */
   readonly restart?: boolean;
+  /** The client: curl (default), or `openssl s_client` writing a raw HTTP/1.1 request and reading the raw answer. */
+  readonly client?: "curl" | "openssl";
+}
+
+/** The argv of one transfer's client in the client namespace, bound to one of `ports` (lo-hi). */
+function clientArgv(c: CtcpCluster, client: "curl" | "openssl", direction: "down" | "up", bytes: number, reqId: string, ports: readonly [number, number]): string[] {
+  const url = direction === "down" ? `https://${c.wire.vip}/bytes/${bytes}` : `https://${c.wire.vip}/upload`;
+  if (client === "curl") {
+    const range = `${ports[0]}-${ports[1]}`;
+    return direction === "down"
+      ? ["curl", "-sS", "-k", "--local-port", range, "--max-time", "120", "-H", `x-req-id: ${reqId}`, "-o", "-", url]
+      : ["sh", "-c", `head -c ${bytes} /dev/zero | exec curl -sS -k --local-port ${range} --max-time 120 -H 'x-req-id: ${reqId}' --data-binary @- ${url}`];
+  }
+  // -quiet implies -ign_eof: s_client keeps reading until the server closes (Connection: close).
+  const head =
+    direction === "down"
+      ? `GET /bytes/${bytes} HTTP/1.1\r\nHost: x\r\nx-req-id: ${reqId}\r\nConnection: close\r\n\r\n`
+      : `POST /upload HTTP/1.1\r\nHost: x\r\nx-req-id: ${reqId}\r\nContent-Length: ${bytes}\r\nConnection: close\r\n\r\n`;
+  const body = direction === "down" ? "" : `; head -c ${bytes} /dev/zero`;
+  return ["sh", "-c", `(printf '${head}'${body}) | exec timeout 120 openssl s_client -connect ${c.wire.vip}:443 -bind ${c.wire.clientIp}:${ports[0]} -quiet`];
+}
+
+/** The body of a raw HTTP/1.1 answer (after the blank line), or null if there is no header end. */
+function httpBody(raw: Buffer): Buffer | null {
+  const end = raw.indexOf("\r\n\r\n");
+  return end < 0 ? null : raw.subarray(end + 4);
 }
 
 /**
@@ -247,24 +274,22 @@ export async function failoverRound(c: CtcpCluster, round: number, direction: "d
   const signal = opts.signal ?? "SIGKILL";
   const phase = opts.phase ?? "transfer";
   const killWindowMs = opts.killWindowMs ?? [200, 1700];
+  const client = opts.client ?? "curl";
   const reqId = `r${round}-${direction}-${randomBytes(3).toString("hex")}`;
-  const url = direction === "down" ? `https://${c.wire.vip}/bytes/${bytes}` : `https://${c.wire.vip}/upload`;
   // Outside the client namespace's ephemeral range (32768-60999) and below the backend leg's bucket ports.
   const portLo = 20_000 + Math.floor(rng() * 1000) * 10;
-  const ports = `${portLo}-${portLo + 9}`;
-  const argv =
-    direction === "down"
-      ? ["curl", "-sS", "-k", "--local-port", ports, "--max-time", "120", "-H", `x-req-id: ${reqId}`, "-o", "-", url]
-      : ["sh", "-c", `head -c ${bytes} /dev/zero | exec curl -sS -k --local-port ${ports} --max-time 120 -H 'x-req-id: ${reqId}' --data-binary @- ${url}`];
+  const argv = clientArgv(c, client, direction, bytes, reqId, [portLo, portLo + 9]);
   const t0 = Date.now();
   const curl = spawn("ip", ["netns", "exec", c.wire.clientNs, ...argv], { stdio: ["ignore", "pipe", "pipe"] });
   const hash = createHash("sha256");
   let got = 0;
   let out = "";
   let err = "";
+  const raw: Buffer[] = []; // openssl: the whole HTTP answer, headers included
   curl.stdout!.on("data", (d: Buffer) => {
     got += d.length;
-    if (direction === "down") hash.update(d);
+    if (client === "openssl") raw.push(d);
+    else if (direction === "down") hash.update(d);
     else out += d.toString();
   });
   curl.stderr!.on("data", (d: Buffer) => void (err += d.toString()));
@@ -295,10 +320,16 @@ export async function failoverRound(c: CtcpCluster, round: number, direction: "d
   await killer;
   const seconds = (Date.now() - t0) / 1000;
   const expected = direction === "down" ? bodySha(bytes) : `${createHash("sha256").update(Buffer.alloc(bytes)).digest("hex")} ${bytes}`;
+  if (client === "openssl") {
+    const body = httpBody(Buffer.concat(raw)) ?? Buffer.alloc(0);
+    got = body.length;
+    if (direction === "down") hash.update(body);
+    else out = body.toString();
+  }
   const result = direction === "down" ? hash.digest("hex") : out;
   const seen = c.backend.requests.filter((r) => r.startsWith(`${reqId} `)).length;
   const problems: string[] = [];
-  if (code !== 0) problems.push(`curl exit ${code}: ${err.trim()}`);
+  if (code !== 0) problems.push(`${client} exit ${code}: ${err.trim().slice(-400)}`);
   if (result !== expected) problems.push(`${direction === "down" ? `sha/length mismatch (${got} bytes)` : `upload answer ${out.slice(0, 80)}`}`);
   if (seen !== 1) problems.push(`backend saw the request ${seen} times`);
   if (killed === null) problems.push("no kill: the connection's node was not found while curl ran");
@@ -315,7 +346,7 @@ export async function failoverRound(c: CtcpCluster, round: number, direction: "d
     if (killed !== null) await c.start(killed);
     await c.settled();
   }
-  return { direction, phase, ok: problems.length === 0, curlCode: code, killed: killed === null ? null : killed + 1, killAtMs, killedInHandshake, exitCode, seconds, detail: problems.join("; ") };
+  return { client, direction, phase, ok: problems.length === 0, curlCode: code, killed: killed === null ? null : killed + 1, killAtMs, killedInHandshake, exitCode, seconds, detail: problems.join("; ") };
 }
 
 export interface Transfer {

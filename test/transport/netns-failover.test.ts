@@ -4,7 +4,8 @@
 // connection is kill -9ed during an 8 MiB download and a 16 MiB upload (two
 // rounds each) and once during the TLS handshake, restarted, and the cluster
 // settles. Each transfer: curl exits 0, the SHA-256 matches, the backend saw
-// the request exactly once. The full 20 rounds of 64/32 MiB are `npm run
+// the request exactly once; then an `openssl s_client` download whose node
+// is killed the same way. The full 20 rounds of 64/32 MiB are `npm run
 // proof:ctcp` (docs/ctcp.md). Needs root, /dev/net/tun, socat, ip, curl:
 // skipped with a banner elsewhere, a failure under CI.
 import { test } from "node:test";
@@ -12,8 +13,8 @@ import assert from "node:assert/strict";
 import { requireWire } from "../helpers/netns.js";
 import { failoverRound, startCtcpCluster, type RoundResult } from "../../bench/wire/ctcp-cluster.js";
 
-test("real wire, three nodes: kill -9 of the connection's node during 8 MiB downloads, 16 MiB uploads and a TLS handshake; curl succeeds byte-exact, the backend sees each request once", { timeout: 600_000 }, async (t) => {
-  if (!requireWire(t, ["socat", "ip", "curl"])) return;
+test("real wire, three nodes: kill -9 of the connection's node during 8 MiB downloads, 16 MiB uploads, a TLS handshake and an openssl s_client download; each client succeeds byte-exact, the backend sees each request once", { timeout: 600_000 }, async (t) => {
+  if (!requireWire(t, ["socat", "ip", "curl", "openssl"])) return;
   let seed = 7;
   const rng = () => {
     seed ^= seed << 13;
@@ -30,10 +31,12 @@ test("real wire, three nodes: kill -9 of the connection's node during 8 MiB down
       results.push(await failoverRound(c, r, "up", 16 << 20, rng, { killWindowMs: [150, 500] }));
     }
     results.push(await failoverRound(c, 3, "down", 1 << 20, rng, { phase: "handshake" }));
+    // The other real client: openssl s_client writes the HTTP request itself and reads the raw answer.
+    results.push(await failoverRound(c, 4, "down", 4 << 20, rng, { killWindowMs: [150, 400], client: "openssl" }));
   } finally {
     await c.stop();
   }
   const failed = results.filter((r) => !r.ok);
   assert.deepEqual(failed, [], `survived ${results.length - failed.length}/${results.length}: ${JSON.stringify(results)}`);
-  t.diagnostic(results.map((r) => `${r.direction} ${r.phase}: node ${r.killed} killed at ${r.killAtMs} ms${r.killedInHandshake ? " (in the handshake)" : ""}, ${r.seconds.toFixed(1)} s`).join("; "));
+  t.diagnostic(results.map((r) => `${r.client} ${r.direction} ${r.phase}: node ${r.killed} killed at ${r.killAtMs} ms${r.killedInHandshake ? " (in the handshake)" : ""}, ${r.seconds.toFixed(1)} s`).join("; "));
 });
