@@ -52,7 +52,8 @@ import type { TcpCheckpoint } from "../tcp/checkpoint.js";
 import type { TcpConfig } from "../tcp/connection.js";
 import { ipv4ToString } from "../tcp/ipv4.js";
 import { listen, type ListenDropReason } from "../tcp/listener.js";
-import { ACK, SYN, type TcpSegment } from "../tcp/segment.js";
+import { ACK, RST, SYN, type TcpSegment } from "../tcp/segment.js";
+import { seqGt } from "../tcp/seq.js";
 import { tupleKey, type FourTuple } from "../tcp/tuple.js";
 import { decodeCtcpSnapshot, encodeCtcpRecord, peekCtcpTuples, type CtcpSnapshot } from "./record.js";
 import { RelayedConnection, type ConnDebug, type ConnEnv } from "./relayed.js";
@@ -152,6 +153,8 @@ export interface NodeStats {
   /** Buckets acquired with their mirrored connections (ClusterNode "bucketAcquired"). */
   takeovers: number;
   synAcks: number;
+  /** SYNs that opened a new connection on the 4-tuple of an older one whose client leg was over (a client reusing its port). */
+  reopened: number;
   resets: number;
   /** Connections dropped on an internal error. */
   failures: number;
@@ -177,7 +180,7 @@ export class CtcpNode {
   readonly drops: Record<NodeDropReason, number> = {
     "not-owner": 0, "not-owner-out": 0, "no-connection": 0, "listen-rst": 0, "listen-no-ack": 0, "listen-bad-finger": 0, "listen-syn-with-ack": 0, "listen-closed": 0,
   };
-  readonly stats: NodeStats = { accepted: 0, restored: { eager: 0, "on-packet": 0, sweep: 0 }, probes: 0, badEntries: 0, records: 0, recordsRefused: {}, partialAcks: 0, forwardAcks: 0, takeovers: 0, synAcks: 0, resets: 0, failures: 0, lastFailure: null };
+  readonly stats: NodeStats = { accepted: 0, restored: { eager: 0, "on-packet": 0, sweep: 0 }, probes: 0, badEntries: 0, records: 0, recordsRefused: {}, partialAcks: 0, forwardAcks: 0, takeovers: 0, synAcks: 0, reopened: 0, resets: 0, failures: 0, lastFailure: null };
   private readonly owned = new Uint8Array(BUCKETS);
   private readonly takenOverAt = new Float64Array(BUCKETS).fill(-Infinity);
   private readonly routes = new Map<string, Route>();
@@ -422,12 +425,48 @@ export class CtcpNode {
         route = this.routes.get(key);
       }
     }
+    if (route && route.side === "client" && this.newIncarnation(route.conn, seg)) {
+      // The client starts a new connection from the same port: the old one lets go of the tuple.
+      this.stats.reopened++;
+      this.releaseClient(route.conn);
+      route = undefined;
+    }
     if (route) {
       const c = route.conn;
       this.guard(c, () => (route.side === "client" ? c.onClientSegment(seg, now) : c.onBackendSegment(seg, now)));
       return;
     }
     this.listen(tuple, bucket, seg, r.src, now);
+  }
+
+  /**
+   * A SYN (no ACK) on the 4-tuple of a connection whose client leg is over:
+   * CLOSED (reset, timed out), or TIME_WAIT with the SYN beyond everything
+   * the old incarnation received (RFC 9293 §3.10.7.4 and RFC 1122
+   * §4.2.2.13: a TIME-WAIT connection may accept a new SYN; RFC 6191 §2's
+   * test without timestamps). Clients reuse ports: Linux after its 60 s
+   * TIME_WAIT, while the cluster keeps a connection 2·MSL (§4.10, node.ts
+   * settle) and a takeover restores it — seen on the real wire as a curl
+   * whose SYNs went to the previous incarnation for ever ("Connection timed
+   * out", docs/ctcp.md "Port reuse after a takeover"). In the other states
+   * the SYN gets the engine's challenge ACK (RFC 5961 §4): a live client
+   * answers it with the exact RST, which ends the old leg, and its next SYN
+   * comes here.
+   */
+  private newIncarnation(c: RelayedConnection, seg: TcpSegment): boolean {
+    if ((seg.flags & (SYN | ACK | RST)) !== SYN) return false;
+    const leg = c.client.tcp;
+    if (leg.state === "CLOSED") return true;
+    return leg.state === "TIME_WAIT" && seqGt(seg.seq, leg.rcvNxt);
+  }
+
+  /** The client tuple goes to the listener; a connection with nothing left to do is released (its mirrored state too). */
+  private releaseClient(c: RelayedConnection): void {
+    this.routes.delete(tupleKey(c.client.tcp.tuple));
+    if (!c.isFinished) return;
+    this.forget(c.connId, c);
+    this.replicator.closeConnection(c.connId);
+    this.events.push({ kind: "done", connId: c.connId });
   }
 
   private listen(tuple: FourTuple, bucket: number, seg: TcpSegment, src: number, now: number): void {
@@ -589,9 +628,14 @@ export class CtcpNode {
 
   private forget(connId: number, c: RelayedConnection): void {
     this.conns.delete(connId);
-    this.routes.delete(tupleKey(c.client.tcp.tuple));
+    // A tuple may belong to a newer incarnation already (releaseClient).
+    const drop = (t: FourTuple) => {
+      const key = tupleKey(t);
+      if (this.routes.get(key)?.conn === c) this.routes.delete(key);
+    };
+    drop(c.client.tcp.tuple);
     if (c.backend) {
-      this.routes.delete(tupleKey(c.backend.tcp.tuple));
+      drop(c.backend.tcp.tuple);
       this.usedPorts.delete(c.backend.tcp.tuple.localPort);
     }
   }
