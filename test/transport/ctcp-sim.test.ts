@@ -92,3 +92,41 @@ test("forward ACK after a takeover in a 2 MB download with 50 ms mirror latency:
   // Whether a crash point leaves the client ahead of the mirrored state depends on the timing; one of them does.
   assert.ok(forwardAcks >= 1, `the heirs counted the clients' forward ACKs (${forwardAcks})`);
 });
+
+// Port reuse (docs/ctcp.md "Port reuse after a takeover"): curl binds a port
+// from a range, Linux reuses it once its TIME_WAIT is over, while the cluster
+// holds the previous incarnation for 2·MSL — and a takeover restores it, its
+// client leg in LAST_ACK. Seen on the real wire as the proof's handshake-phase
+// failures (a new connection's SYNs captured by the old one: "Connection
+// timed out", the backend never saw the request) and an ACK/RST storm.
+for (const crash of [false, true]) {
+  test(`a client reuses its port for a second connection${crash ? " after a takeover restored the first (LAST_ACK)" : " while the node still holds the first"}: both byte-exact, backend once each`, async () => {
+    const conns = [{ upload: 1500, download: 20_000, resume: false }, { upload: 1500, download: 20_000, resume: false, samePort: true }];
+    for (const seed of [21, 22, 23]) {
+      const r = await runSim({ seed, loss: 0.02, latencyMs: 1, jitterMs: 2, recovery: "eager", conns, maxTimeMs: 20_000, ...(crash && { crashAfterConn: 0 }) });
+      const what = `seed ${seed}: ${JSON.stringify(r.conns)}, restored ${JSON.stringify(r.restored)}`;
+      assert.equal(r.conns.length, 2, what);
+      for (const c of r.conns) assert.ok(c.ok, `${what}: ${c.why}`);
+      if (crash) assert.ok(r.restored.eager >= 1, `the first connection was restored: ${what}`);
+    }
+  });
+}
+
+// Every input of the connect and handshake phases (full and resumed) with the
+// real wire's timings (docs/ctcp.md "Port reuse after a takeover", where the
+// handshake-phase kills were examined): mirror acks of 25 ms each way, the
+// RSA decryption in a worker (answered 20-60 ms later as a separate input, so
+// a crash can fall while it runs and lose it), the peers' 200 ms minimum RTO.
+for (const recovery of ["eager", "selective"] as const) {
+  test(`crash at every connect and handshake input with mirror acks of 25 ms and the RSA decryption asynchronous (40 ms), ${recovery}: byte-exact, backend once, no RST`, async () => {
+    const t = newTally();
+    const timings = { clusterDelayMs: 25, rsaDelayMs: 40 };
+    for (const seed of [31, 33]) {
+      await crashSweep("full", recovery, 40, seed, t, true, timings, ["connect", "handshake"]);
+      await crashSweep("resumed", recovery, 40, seed + 1, t, true, timings, ["connect", "handshake"]);
+    }
+    const summary = JSON.stringify({ ...t, failures: t.failures.length });
+    assert.deepEqual(t.failures, [], `${summary}\n${t.failures.join("\n")}`);
+    assert.ok(t.phases.handshake >= 15 && t.phases.connect >= 8, `crash points: ${summary}`);
+  });
+}

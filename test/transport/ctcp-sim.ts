@@ -104,6 +104,12 @@ export interface ConnSpec {
   readonly resume: boolean;
   /** The backend closes first, right after its answer (the relay then sends close_notify, §4.10). */
   readonly backendCloses?: boolean;
+  /**
+   * The client binds the previous connection's port again (curl
+   * --local-port; Linux reuses a port once its TIME_WAIT is over), with a
+   * later ISN, while the cluster still holds the previous incarnation.
+   */
+  readonly samePort?: boolean;
 }
 
 export interface SimOptions {
@@ -132,6 +138,19 @@ export interface SimOptions {
   readonly batchTurns?: boolean;
   /** Receive window of the nodes' legs (bytes; default CTCP_LEG_WINDOW, the daemon's). */
   readonly nodeRcvBuffer?: number;
+  /**
+   * Crash the owner of connection i's bucket once that connection is over
+   * (its client closed), and start the next one only after the takeover:
+   * the heir restores the finished connection from the mirrors (they hold it
+   * until both legs are CLOSED).
+   */
+  readonly crashAfterConn?: number;
+  /**
+   * The RSA decryption runs in a worker pool, as in the daemon: its result
+   * comes back as a later input after this many ms (uniform ±50 %), and a
+   * crash in between loses it. Default 0: answered within the same input.
+   */
+  readonly rsaDelayMs?: number;
 }
 
 export type Phase = "connect" | "handshake" | "c2s" | "s2c" | "close";
@@ -285,6 +304,8 @@ export class Sim {
   private phaseV: Phase = "connect";
   private readonly phaseStarts: Partial<Record<Phase, number>> = {};
   private readonly phaseTimes: Partial<Record<Phase, number>> = {};
+  /** The previous connection's client port, bucket and ISN (ConnSpec.samePort). */
+  private lastClient: { port: number; bucket: number; isn: number } | null = null;
 
   private get phase(): Phase {
     return this.phaseV;
@@ -376,6 +397,13 @@ export class Sim {
     this.schedule(this.now + deadMs, () => this.takeOver(i));
   }
 
+  /** SimOptions.crashAfterConn: the owner of the last connection's bucket dies; wait for the takeover. */
+  private async crashBetween(): Promise<void> {
+    const owner = this.bucketOwner[this.lastClient!.bucket]!;
+    this.crash(owner);
+    await this.loop(() => this.takeoverAt !== null, () => null, () => {});
+  }
+
   private takeOver(dead: number): void {
     let heir = (dead + 1) % NODES;
     while (!this.nodes[heir]) heir = (heir + 1) % NODES;
@@ -426,8 +454,17 @@ export class Sim {
         switch (e.kind) {
           case "rsa": {
             const premaster = defaultProvider.rsaDecryptPremaster(testIdentity().key, e.ciphertext, e.clientVersion, e.random46);
-            node.rsaDone(e.connId, e.id, premaster, this.now);
-            more = true;
+            const delay = this.opts.rsaDelayMs ?? 0;
+            if (delay === 0) {
+              node.rsaDone(e.connId, e.id, premaster, this.now);
+              more = true;
+              break;
+            }
+            this.schedule(this.now + delay * (0.5 + this.rng()), () => {
+              if (this.nodes[i] !== node || this.input(i)) return;
+              node.rsaDone(e.connId, e.id, premaster, this.now);
+              this.flushNode(i);
+            });
             break;
           }
           case "restored":
@@ -522,10 +559,16 @@ export class Sim {
   private async runConn(spec: ConnSpec, session: Buffer | undefined, last: boolean): Promise<{ result: ConnResult; session: Buffer | undefined }> {
     const link = new EtherLink(hostLink(CLIENT, CLIENT_MAC));
     let port: FramePort | null = null;
-    const localPort = 20000 + Math.floor(this.rng() * 40000);
+    const fresh = 20000 + Math.floor(this.rng() * 40000);
+    const localPort = spec.samePort && this.lastClient !== null ? this.lastClient.port : fresh;
     const tuple: FourTuple = { localAddr: CLIENT, localPort, remoteAddr: VIP, remotePort: 443 };
-    const tcp = TcpConnection.connect({ ...PEER_TCP, rcvBuffer: 256 * 1024 }, tuple, Math.floor(this.rng() * 2 ** 32), this.now);
+    const randomIsn = Math.floor(this.rng() * 2 ** 32);
+    // A reused port gets an ISN beyond the previous incarnation's (RFC 6528's clock component does that).
+    const isn = spec.samePort && this.lastClient !== null ? (this.lastClient.isn + 0x4000_0000) >>> 0 : randomIsn;
+    const tcp = TcpConnection.connect({ ...PEER_TCP, rcvBuffer: 256 * 1024 }, tuple, isn, this.now);
+    this.lastClient = { port: localPort, bucket: 0, isn };
     const bucket = bucketOf({ address: ipv4ToString(CLIENT), port: localPort }, { address: ipv4ToString(VIP), port: 443 });
+    this.lastClient.bucket = bucket;
     if (last) {
       this.ownerIdx = this.bucketOwner[bucket]!;
       this.counting = true;
@@ -713,6 +756,7 @@ export class Sim {
       conns.push(r.result);
       session = r.session;
       if (!r.result.ok) break;
+      if (this.opts.crashAfterConn === i) await this.crashBetween();
     }
     for (const n of this.nodes) if (n) this.collectStats(n);
     return {
@@ -933,10 +977,17 @@ export function crashPoints(probe: SimResult, perPhase: number, rng: () => numbe
   return out;
 }
 
-export async function crashSweep(name: string, recovery: Recovery, perPhase: number, seed: number, t: Tally, batchTurns = true): Promise<void> {
+/** The real wire's timings: mirror acks of 5-40 ms, the RSA decryption in a worker (asynchronous, 2-30 ms). */
+export interface WireTimings {
+  readonly clusterDelayMs: number;
+  readonly rsaDelayMs: number;
+}
+
+export async function crashSweep(name: string, recovery: Recovery, perPhase: number, seed: number, t: Tally, batchTurns = true, timings?: WireTimings, phases: readonly Phase[] = PHASES): Promise<void> {
   const rng = xorshift32(seed);
   const conns = SCENARIOS[name]!;
-  const probe = await runSim({ seed, loss: 0, latencyMs: 1, jitterMs: 0, recovery, conns, batchTurns });
+  const rsa = timings ? { rsaDelayMs: timings.rsaDelayMs } : {};
+  const probe = await runSim({ seed, loss: 0, latencyMs: 1, jitterMs: 0, recovery, conns, batchTurns, ...rsa, ...(timings && { clusterDelayMs: timings.clusterDelayMs }) });
   const resume = conns[conns.length - 1]!.resume;
   check(probe, `${name}/${recovery} probe`, t, resume);
   const inputs = probe.ownerInputs;
@@ -944,9 +995,11 @@ export async function crashSweep(name: string, recovery: Recovery, perPhase: num
     const s = Math.floor(rng() * 0x7fffffff) + 1;
     const loss = Math.round(rng() * 100) / 1000;
     const jitterMs = Math.floor(rng() * 6);
-    const clusterDelayMs = Math.round((0.5 + rng() * 2) * 100) / 100;
-    const r = await runSim({ seed: s, loss, latencyMs: 1, jitterMs, recovery, conns, crashAt: k, clusterDelayMs, clusterLoss: 0.05, batchTurns });
-    check(r, `${name}/${recovery} seed=${s} loss=${loss} jitter=${jitterMs} clusterDelayMs=${clusterDelayMs} crashAt=${k.phase}#${k.nth} (probe: ${inputs} inputs)`, t, resume);
+    const drawn = Math.round((0.5 + rng() * 2) * 100) / 100;
+    if (!phases.includes(k.phase)) continue;
+    const clusterDelayMs = timings ? timings.clusterDelayMs : drawn;
+    const r = await runSim({ seed: s, loss, latencyMs: 1, jitterMs, recovery, conns, crashAt: k, clusterDelayMs, clusterLoss: 0.05, batchTurns, ...rsa });
+    check(r, `${name}/${recovery} seed=${s} loss=${loss} jitter=${jitterMs} clusterDelayMs=${clusterDelayMs}${timings ? ` rsaDelayMs=${timings.rsaDelayMs}` : ""} crashAt=${k.phase}#${k.nth} (probe: ${inputs} inputs)`, t, resume);
   }
 }
 
