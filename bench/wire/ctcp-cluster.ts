@@ -52,11 +52,30 @@ export interface CtcpCluster {
 export interface CtcpStatus {
   readonly master: boolean;
   readonly connections: { readonly live: number; readonly dormant: number } | null;
-  readonly node: { readonly stats: { readonly accepted: number } } | null;
+  readonly node: { readonly stats: { readonly accepted: number; readonly reopened: number } } | null;
   /** The newest connections (CtcpNode.connectionsDebug): the harness finds curl's by its port. */
-  readonly connectionList: readonly { readonly connId: number; readonly clientPort: number; readonly traffic: boolean }[] | null;
+  readonly connectionList: readonly ConnStatus[] | null;
   readonly counters: Record<string, number>;
   readonly cluster: { readonly owned: number; readonly members: readonly { readonly id: number; readonly alive: boolean }[] } | null;
+}
+
+/** One entry of /status connectionList (ConnDebug) as the harness reads it. */
+export interface ConnStatus {
+  readonly connId: number;
+  readonly clientPort: number;
+  readonly traffic: boolean;
+  /** The TLS engine's state (ExpectClientHello, ExpectClientKeyExchange, AwaitPremaster, ..., Traffic). */
+  readonly engine: string;
+  /** Records being replicated. */
+  readonly inflight: number;
+  /** The relay has closed: an earlier transfer's connection (the cluster keeps one 2·MSL). */
+  readonly relayClosed: boolean;
+  readonly relay: { readonly seq: number; readonly storedSeq: number; readonly waitingHandshake: number };
+}
+
+/** A connection's handshake position in one word (what a kill hit). */
+export function handshakeState(c: ConnStatus): string {
+  return `${c.engine} seq ${c.relay.storedSeq}/${c.relay.seq} waiting ${c.relay.waitingHandshake} inflight ${c.inflight}`;
 }
 
 /** `n` nodes; with n = 1 the node runs alone (no --peers), the baseline for throughput. */
@@ -213,6 +232,8 @@ export interface RoundResult {
   readonly exitCode: number | null;
   /** The TLS handshake was not complete on the killed node when it was killed (as its /status said just before). */
   readonly killedInHandshake: boolean | null;
+  /** The connection on the killed node just before the kill (handshakeState). */
+  readonly killState: string | null;
   readonly seconds: number;
   readonly detail: string;
 }
@@ -230,16 +251,26 @@ export interface RoundOptions {
   readonly restart?: boolean;
   /** The client: curl (default), or `openssl s_client` writing a raw HTTP/1.1 request and reading the raw answer. */
   readonly client?: "curl" | "openssl";
+  /**
+   * Handshake phase: kill only once the connection's /status entry passes
+   * this test (polled every few ms; a handshake step that passes between
+   * two polls is missed: then no kill, and the round says so).
+   */
+  readonly killWhen?: (c: ConnStatus) => boolean;
+  /** The client's time limit, s (curl --max-time; default 120). */
+  readonly maxSeconds?: number;
+  /** The client's ports are portLo..portLo+9 (default: a range drawn from rng). */
+  readonly portLo?: number;
 }
 
 /** The argv of one transfer's client in the client namespace, bound to one of `ports` (lo-hi). */
-function clientArgv(c: CtcpCluster, client: "curl" | "openssl", direction: "down" | "up", bytes: number, reqId: string, ports: readonly [number, number]): string[] {
+function clientArgv(c: CtcpCluster, client: "curl" | "openssl", direction: "down" | "up", bytes: number, reqId: string, ports: readonly [number, number], maxSeconds: number): string[] {
   const url = direction === "down" ? `https://${c.wire.vip}/bytes/${bytes}` : `https://${c.wire.vip}/upload`;
   if (client === "curl") {
     const range = `${ports[0]}-${ports[1]}`;
     return direction === "down"
-      ? ["curl", "-sS", "-k", "--local-port", range, "--max-time", "120", "-H", `x-req-id: ${reqId}`, "-o", "-", url]
-      : ["sh", "-c", `head -c ${bytes} /dev/zero | exec curl -sS -k --local-port ${range} --max-time 120 -H 'x-req-id: ${reqId}' --data-binary @- ${url}`];
+      ? ["curl", "-sS", "-k", "--local-port", range, "--max-time", String(maxSeconds), "-H", `x-req-id: ${reqId}`, "-o", "-", url]
+      : ["sh", "-c", `head -c ${bytes} /dev/zero | exec curl -sS -k --local-port ${range} --max-time ${maxSeconds} -H 'x-req-id: ${reqId}' --data-binary @- ${url}`];
   }
   // -quiet implies -ign_eof: s_client keeps reading until the server closes (Connection: close).
   const head =
@@ -247,7 +278,7 @@ function clientArgv(c: CtcpCluster, client: "curl" | "openssl", direction: "down
       ? `GET /bytes/${bytes} HTTP/1.1\r\nHost: x\r\nx-req-id: ${reqId}\r\nConnection: close\r\n\r\n`
       : `POST /upload HTTP/1.1\r\nHost: x\r\nx-req-id: ${reqId}\r\nContent-Length: ${bytes}\r\nConnection: close\r\n\r\n`;
   const body = direction === "down" ? "" : `; head -c ${bytes} /dev/zero`;
-  return ["sh", "-c", `(printf '${head}'${body}) | exec timeout 120 openssl s_client -connect ${c.wire.vip}:443 -bind ${c.wire.clientIp}:${ports[0]} -quiet`];
+  return ["sh", "-c", `(printf '${head}'${body}) | exec timeout ${maxSeconds} openssl s_client -connect ${c.wire.vip}:443 -bind ${c.wire.clientIp}:${ports[0]} -quiet`];
 }
 
 /** The body of a raw HTTP/1.1 answer (after the blank line), or null if there is no header end. */
@@ -268,7 +299,10 @@ function httpBody(raw: Buffer): Buffer | null {
  * The node holding the connection is found by curl's source port (curl binds
  * one of ten ports picked at random; /status lists each connection's client
  * port): a node also holds earlier rounds' connections for 2·MSL (TIME_WAIT),
- * so "a node with a live connection" is often the wrong one.
+ * so "a node with a live connection" is often the wrong one — and so is one
+ * holding an earlier round's connection from the same port range (ranges
+ * repeat: 5 of the 20 rounds' ranges of seed 1 did): a closed relay is not
+ * this round's connection.
  */
 export async function failoverRound(c: CtcpCluster, round: number, direction: "down" | "up", bytes: number, rng: () => number, opts: RoundOptions = {}): Promise<RoundResult> {
   const signal = opts.signal ?? "SIGKILL";
@@ -277,8 +311,9 @@ export async function failoverRound(c: CtcpCluster, round: number, direction: "d
   const client = opts.client ?? "curl";
   const reqId = `r${round}-${direction}-${randomBytes(3).toString("hex")}`;
   // Outside the client namespace's ephemeral range (32768-60999) and below the backend leg's bucket ports.
-  const portLo = 20_000 + Math.floor(rng() * 1000) * 10;
-  const argv = clientArgv(c, client, direction, bytes, reqId, [portLo, portLo + 9]);
+  const drawn = 20_000 + Math.floor(rng() * 1000) * 10;
+  const portLo = opts.portLo ?? drawn;
+  const argv = clientArgv(c, client, direction, bytes, reqId, [portLo, portLo + 9], opts.maxSeconds ?? 120);
   const t0 = Date.now();
   const curl = spawn("ip", ["netns", "exec", c.wire.clientNs, ...argv], { stdio: ["ignore", "pipe", "pipe"] });
   const hash = createHash("sha256");
@@ -301,19 +336,27 @@ export async function failoverRound(c: CtcpCluster, round: number, direction: "d
   let killed: number | null = null;
   let killAtMs: number | null = null;
   let killedInHandshake: boolean | null = null;
+  let killState: string | null = null;
+  const killWhen = opts.killWhen ?? (() => true);
   const killer = (async () => {
     await sleep(killAfter);
     for (let tries = 0; tries < (phase === "handshake" ? 400 : 40) && curl.exitCode === null; tries++) {
       const ss = await Promise.all(c.nodes.map((_, i) => c.status(i)));
-      const owner = ss.findIndex((s) => s?.connectionList?.some((x) => ours(x.clientPort)) ?? false);
-      if (owner >= 0) {
-        killedInHandshake = !ss[owner]!.connectionList!.find((x) => ours(x.clientPort))!.traffic;
+      // curl's port range may have served an earlier round (ranges repeat): its connection is closed.
+      const mine = (x: ConnStatus) => ours(x.clientPort) && !x.relayClosed;
+      const owner = ss.findIndex((s) => s?.connectionList?.some(mine) ?? false);
+      const conn = owner >= 0 ? ss[owner]!.connectionList!.find(mine)! : null;
+      // A handshake that ended before the test passed: the moment was missed (no kill).
+      if (conn !== null && opts.killWhen !== undefined && conn.traffic && conn.relay.waitingHandshake === 0 && !killWhen(conn)) return;
+      if (conn !== null && killWhen(conn)) {
+        killedInHandshake = !conn.traffic;
+        killState = handshakeState(conn);
         c.kill(owner, signal);
         killed = owner;
         killAtMs = Date.now() - t0;
         return;
       }
-      await sleep(phase === "handshake" ? 5 : 25);
+      await sleep(phase === "handshake" ? (opts.killWhen ? 1 : 5) : 25);
     }
   })();
   const code = await exited;
@@ -346,7 +389,7 @@ export async function failoverRound(c: CtcpCluster, round: number, direction: "d
     if (killed !== null) await c.start(killed);
     await c.settled();
   }
-  return { client, direction, phase, ok: problems.length === 0, curlCode: code, killed: killed === null ? null : killed + 1, killAtMs, killedInHandshake, exitCode, seconds, detail: problems.join("; ") };
+  return { client, direction, phase, ok: problems.length === 0, curlCode: code, killed: killed === null ? null : killed + 1, killAtMs, killedInHandshake, killState, exitCode, seconds, detail: problems.join("; ") };
 }
 
 export interface Transfer {

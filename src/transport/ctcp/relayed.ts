@@ -124,6 +124,8 @@ export interface ConnDebug {
   readonly client: LegDebug;
   readonly backend: LegDebug | null;
   readonly relay: RelayDebug;
+  /** The TLS engine's state (ExpectClientHello … Traffic, Closed): where a handshake stands. */
+  readonly engine: string;
   readonly inflight: number;
   readonly unsent: number;
   readonly retryAt: number | null;
@@ -396,7 +398,7 @@ export class RelayedConnection {
   get debug(): ConnDebug {
     return {
       connId: this.connId, bucket: this.bucket, clientPort: this.client.tcp.tuple.remotePort, client: this.client.debug, backend: this.backend?.debug ?? null, relay: this.relay.debug,
-      inflight: this.inflight.size, unsent: this.unsent.length, retryAt: this.retryAt, backendClustered: this.backendClustered,
+      engine: this.relay.engineState, inflight: this.inflight.size, unsent: this.unsent.length, retryAt: this.retryAt, backendClustered: this.backendClustered,
       traffic: this.traffic, relayClosed: this.relayClosed, broken: this.broken,
     };
   }
