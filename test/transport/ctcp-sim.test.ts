@@ -99,15 +99,18 @@ test("forward ACK after a takeover in a 2 MB download with 50 ms mirror latency:
 // client leg in LAST_ACK. Seen on the real wire as the proof's handshake-phase
 // failures (a new connection's SYNs captured by the old one: "Connection
 // timed out", the backend never saw the request) and an ACK/RST storm.
-for (const crash of [false, true]) {
-  test(`a client reuses its port for a second connection${crash ? " after a takeover restored the first (LAST_ACK)" : " while the node still holds the first"}: both byte-exact, backend once each`, async () => {
-    const conns = [{ upload: 1500, download: 20_000, resume: false }, { upload: 1500, download: 20_000, resume: false, samePort: true }];
+for (const [crash, backendCloses] of [[false, false], [true, false], [false, true]] as const) {
+  const held = crash ? " after a takeover restored the first (LAST_ACK)" : backendCloses ? " while the first, closed by us first, is in TIME_WAIT here" : " while the node still holds the first";
+  test(`a client reuses its port for a second connection${held}: both byte-exact, backend once each`, async () => {
+    const conns = [{ upload: 1500, download: 20_000, resume: false, backendCloses }, { upload: 1500, download: 20_000, resume: false, samePort: true }];
     for (const seed of [21, 22, 23]) {
       const r = await runSim({ seed, loss: 0.02, latencyMs: 1, jitterMs: 2, recovery: "eager", conns, maxTimeMs: 20_000, ...(crash && { crashAfterConn: 0 }) });
       const what = `seed ${seed}: ${JSON.stringify(r.conns)}, restored ${JSON.stringify(r.restored)}`;
       assert.equal(r.conns.length, 2, what);
       for (const c of r.conns) assert.ok(c.ok, `${what}: ${c.why}`);
       if (crash) assert.ok(r.restored.eager >= 1, `the first connection was restored: ${what}`);
+      // The second SYN (or, after the challenge ACK and the client's RST, its retransmission) took the tuple over.
+      assert.ok(r.reopened >= 1, `a SYN reopened the tuple: ${what}, reopened ${r.reopened}`);
     }
   });
 }

@@ -178,6 +178,8 @@ export interface SimResult {
   readonly partialAcks: number;
   /** Forward ACKs (§4.6) the nodes accepted after a takeover. */
   readonly forwardAcks: number;
+  /** SYNs that opened a new connection on the 4-tuple of an older one (CtcpNode stats.reopened). */
+  readonly reopened: number;
   /** The mirrored states handed to the heir. */
   readonly mirroredAtTakeover: readonly Uint8Array[];
   /** Simulated ms from the takeover to the client's first progress (a new byte or ACK) after it. */
@@ -296,6 +298,7 @@ export class Sim {
   private readonly restored = { eager: 0, "on-packet": 0, sweep: 0 };
   private partialAcks = 0;
   private forwardAcks = 0;
+  private reopened = 0;
   private readonly mirroredAtTakeover: Uint8Array[] = [];
   private takeoverAt: number | null = null;
   private recoveryMs: number | null = null;
@@ -441,6 +444,7 @@ export class Sim {
   private collectStats(node: CtcpNode): void {
     this.partialAcks += node.stats.partialAcks;
     this.forwardAcks += node.stats.forwardAcks;
+    this.reopened += node.stats.reopened;
   }
 
   private flushNode(i: number): void {
@@ -761,7 +765,7 @@ export class Sim {
     for (const n of this.nodes) if (n) this.collectStats(n);
     return {
       conns, ownerInputs: this.ownerInputs, phaseStarts: this.phaseStarts, phaseTimes: this.phaseTimes, crashed: this.crashed, crashPhase: this.crashPhase, restored: this.restored, tooLarge: this.tooLarge,
-      takeoverCpuMs: this.takeoverCpuMs, partialAcks: this.partialAcks, forwardAcks: this.forwardAcks, mirroredAtTakeover: this.mirroredAtTakeover, recoveryMs: this.recoveryMs, backendConnections: this.backendConns.size, resetsSeen: this.resetsSeen, timeMs: this.now,
+      takeoverCpuMs: this.takeoverCpuMs, partialAcks: this.partialAcks, forwardAcks: this.forwardAcks, reopened: this.reopened, mirroredAtTakeover: this.mirroredAtTakeover, recoveryMs: this.recoveryMs, backendConnections: this.backendConns.size, resetsSeen: this.resetsSeen, timeMs: this.now,
     };
   }
 }
