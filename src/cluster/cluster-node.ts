@@ -231,9 +231,12 @@ export class ClusterNode {
     const s = this.streams.get(to);
     if (!s) return;
     if (s.out.queued >= (this.cfg.maxResendQueue ?? 65536)) return;
-    const { seq, overflow } = s.out.send(m);
+    // Encoded before it takes a sequence number: a message that cannot be encoded throws here, once, instead
+    // of leaving a gap in the stream that the peer NACKs and every resend fails to fill.
+    const framed = encodeMessage(m, s.out.last + 1);
+    const { overflow } = s.out.send(m);
     if (m.type === "checkpoint" || m.type === "connectionClosed") s.queuedRid = m.rid;
-    if (this.membership.alive(to, this.now)) this.aggregator.enqueue(to, encodeMessage(m, seq), this.now, m.type === "sessionAdd" ? "lazy" : "stream");
+    if (this.membership.alive(to, this.now)) this.aggregator.enqueue(to, framed, this.now, m.type === "sessionAdd" ? "lazy" : "stream");
     if (overflow) this.mirrorFailed(to, "resendOverflow");
   }
 

@@ -72,7 +72,6 @@ interface Folder {
  * mirror put ~17 % of its main thread there (docs/performance.md).
  */
 class TableEntry implements Entry {
-  private base: Uint8Array | undefined;
   private unfolded: Uint8Array[];
 
   constructor(
@@ -82,17 +81,17 @@ class TableEntry implements Entry {
     public rid: number,
     public touched: number,
     private readonly folder: Folder,
-    from: { readonly state: Uint8Array } | { readonly delta: Uint8Array },
+    /** Folded state to start from (a connection's first delta is folded at once: see Replication.startState). */
+    private base: Uint8Array,
     /** The map this entry was made under: while it is still the current one, only the bucket's mirrors can hold the connection. */
     readonly madeUnder: BucketMap | null = null,
   ) {
-    this.base = "state" in from ? from.state : undefined;
-    this.unfolded = "delta" in from ? [from.delta] : [];
+    this.unfolded = [];
   }
 
   get state(): Uint8Array {
     if (this.unfolded.length > 0) this.settle();
-    return this.base!;
+    return this.base;
   }
 
   /** One more delta, in order (the reliable stream's order). */
@@ -222,8 +221,9 @@ export class Replication {
       prev.touched = now;
       prev.push(delta);
     } else {
-      const from = prev ? { state: this.deps.fold(prev.state, delta) } : { delta };
-      this.active.set(connId, new TableEntry(connId, bucket, this.deps.self(), rid, now, this.folder, from, map));
+      const state = this.startState(prev, delta);
+      if (state) this.active.set(connId, new TableEntry(connId, bucket, this.deps.self(), rid, now, this.folder, state, map));
+      else this.active.delete(connId);
     }
     this.sendToMirrors(map, bucket, rid, connId, now, (m) =>
       this.deps.sendReliable(m, { type: "checkpoint", rid, connId, bucket, full: false, data: delta }),
@@ -368,8 +368,31 @@ export class Replication {
       prev.push(m.data.slice());
       return;
     }
-    const state = m.full ? { state: m.data } : prev ? { state: this.deps.fold(prev.state, m.data) } : { delta: m.data.slice() };
-    this.mirror.set(m.connId, new TableEntry(m.connId, m.bucket, from, m.rid, now, this.folder, state));
+    const state = m.full ? m.data : this.startState(prev, m.data);
+    if (state) this.mirror.set(m.connId, new TableEntry(m.connId, m.bucket, from, m.rid, now, this.folder, state));
+    else this.mirror.delete(m.connId);
+  }
+
+  /**
+   * The state a new table entry starts from: `delta` folded onto `prev`'s
+   * state (the connection moved to another bucket), or alone (its first
+   * checkpoint here). Folded at once, not lazily: an entry is never without
+   * a state, so nothing can ship or restore an empty one. A delta that does
+   * not fold (a mirror that missed the connection's start: it joined or
+   * rejoined mid-connection and its resync is still on the way) is counted
+   * and gives no entry — the full snapshot that follows makes one. On the
+   * real wire an entry with no state was shipped in a resync, the message
+   * could not be encoded after it had taken its place in the reliable
+   * stream, and every NACK for it threw again: 2,253 core errors, a mirror
+   * stuck behind the gap, expelled twelve times (issue 7, session 3).
+   */
+  private startState(prev: Entry | undefined, delta: Uint8Array): Uint8Array | null {
+    try {
+      return this.deps.fold(prev?.state, delta);
+    } catch {
+      this.folder.failed();
+      return null;
+    }
   }
 
   private noteApplied(from: number, rid: number): void {

@@ -39,3 +39,17 @@ test("aggregation: the same load in far fewer datagrams than messages; off, one 
   assert.ok(on.bytes < off.bytes);
   for (const [, n] of new Sim([1, 2], 5).live()) assert.ok(n.aggregator.counters.datagrams >= 0);
 });
+
+test("a message that cannot be encoded throws once and leaves no gap in the reliable stream: the next checkpoint reaches the mirrors", () => {
+  const sim = new Sim([1, 2, 3], 3);
+  sim.run(1500);
+  sim.checkConverged();
+  const bucket = [...sim.node(2).ownedBuckets(sim.now)][0]!;
+  // A connection id beyond the 53-bit wire field (docs §3): its checkpoint's encoding throws.
+  assert.throws(() => sim.node(2).replicate(2 ** 60, bucket, new Uint8Array([1]), sim.now), RangeError);
+  const r = sim.node(2).replicate(42, bucket, new Uint8Array([42, 0, 7]), sim.now);
+  assert.ok(r.ok);
+  sim.run(200);
+  for (const id of [1, 3]) assert.ok(sim.node(id).replication.mirror.has(42), `mirror ${id} holds the next checkpoint`);
+  assert.equal(sim.node(2).counters.retransmits, 0, "nothing to NACK: no sequence number was spent on the message that failed");
+});

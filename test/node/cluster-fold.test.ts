@@ -106,6 +106,30 @@ test("a delta that does not fold is counted; the entry keeps the last state that
   assert.deepEqual(rep.takeAcks(), [{ to: 1, rid: seq.length }]);
 });
 
+test("a connection's first delta that does not fold alone (a mirror that missed its start) makes no entry; the full snapshot that follows does", async () => {
+  const cps = await relayCheckpoints("TLSv1.2");
+  const eager = eagerPrefixes(cps);
+  // The ctcp fold refuses a first record without a relay checkpoint; here: any delta but the first needs a base.
+  const fold = (prev: Uint8Array | undefined, d: Uint8Array) => {
+    if (prev === undefined && hex(d) !== hex(cps[0]!)) throw new Error("no base");
+    return foldRelayBytes(prev, d);
+  };
+  const rep = new Replication({ self: () => 2, policy: { kind: "all" }, fold, sendReliable: () => {}, isAlive: () => true, epochOf: () => 1 });
+  rep.onMessage(EMPTY_MAP, 1, { type: "checkpoint", rid: 7, connId: 4, bucket: 2, full: false, data: cps[6]! }, 1000);
+  assert.equal(rep.mirror.get(4), undefined, "no entry without a state");
+  assert.equal(rep.stats.foldErrors, 1);
+  assert.deepEqual(rep.takeAcks(), [{ to: 1, rid: 7 }], "acknowledged: the owner's stream goes on");
+  // The owner's resync: a full snapshot, then deltas fold on it.
+  rep.onMessage(EMPTY_MAP, 1, { type: "checkpoint", rid: 8, connId: 4, bucket: 2, full: true, data: eager[6]! }, 1001);
+  rep.onMessage(EMPTY_MAP, 1, { type: "checkpoint", rid: 9, connId: 4, bucket: 2, full: false, data: cps[7]! }, 1002);
+  assert.equal(hex(rep.mirror.get(4)!.state), hex(eager[7]!));
+  assert.equal(rep.stats.foldErrors, 1);
+  // Owner side: a first checkpoint that does not fold is refused the same way (counted, no entry).
+  rep.replicate(EMPTY_MAP, 5, 3, cps[3]!, 1003);
+  assert.equal(rep.active.get(5), undefined);
+  assert.equal(rep.stats.foldErrors, 2);
+});
+
 test("cluster simulation: mirrors, the heir after the owner dies, and a newcomer's shipment hold the eagerly folded state", async () => {
   const cps = await relayCheckpoints("TLSv1.2");
   const want = hex(eagerPrefixes(cps).at(-1)!);
