@@ -185,6 +185,8 @@ export class CtcpNode {
   private readonly takenOverAt = new Float64Array(BUCKETS).fill(-Infinity);
   private readonly routes = new Map<string, Route>();
   private readonly conns = new Map<number, RelayedConnection>();
+  /** Connections with input waiting for endOfTurn (batchTurns): the turn visits these, not every connection. */
+  private readonly turnQueue = new Set<RelayedConnection>();
   private readonly dormant = new Map<string, Dormant>();
   private readonly rids = new Map<number, RelayedConnection>();
   private readonly ports: SourcePorts;
@@ -348,7 +350,9 @@ export class CtcpNode {
 
   /** End of the shell's turn (batchTurns): hand each connection's input of the turn to its relay. */
   endOfTurn(now: number): void {
-    for (const c of [...this.conns.values()]) if (c.turnPending) this.guard(c, () => c.flushTurn(now));
+    const due = [...this.turnQueue];
+    this.turnQueue.clear();
+    for (const c of due) if (c.turnPending) this.guard(c, () => c.flushTurn(now));
     this.collect(now);
   }
 
@@ -619,8 +623,12 @@ export class CtcpNode {
    * takes over must still be able to answer the retransmitted FIN (the
    * restored relay is fed the kept close_notify and closes again, §4.10).
    */
+  /** After any work on `c` (every path ends here): queue its turn, or forget it if it closed. */
   private settle(c: RelayedConnection): void {
-    if (!c.isClosed) return;
+    if (!c.isClosed) {
+      if (c.turnPending) this.turnQueue.add(c);
+      return;
+    }
     this.forget(c.connId, c);
     this.replicator.closeConnection(c.connId);
     this.events.push({ kind: "done", connId: c.connId });
@@ -628,6 +636,7 @@ export class CtcpNode {
 
   private forget(connId: number, c: RelayedConnection): void {
     this.conns.delete(connId);
+    this.turnQueue.delete(c);
     // A tuple may belong to a newer incarnation already (releaseClient).
     const drop = (t: FourTuple) => {
       const key = tupleKey(t);
