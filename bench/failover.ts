@@ -1,4 +1,4 @@
-// npm run bench:failover -- [--runs N] [--mib M] [--dead-after 400ms] [--modes eager,selective] [--directions down,up] [--json FILE]
+// npm run bench:failover -- [--runs N] [--mib M] [--dead-after 400ms] [--modes eager,selective] [--directions down,up] [--json FILE] [--trace DIR] [--no-clean]
 //
 // Recovery time and throughput of the clustered-TCP transport on the real
 // wire (issue 7): three `sslacc start --transport ctcp` processes
@@ -20,9 +20,13 @@
 //   hub port (TcpSniffer) is kept for diagnosis: the same figure seen on the
 //   hub, and when the peers (client, backend) sent to the VIP after the kill
 //   — their retransmission timers, which selective recovery waits for.
+//   `--trace DIR` writes, per kill run, that capture from 200 ms before the
+//   kill to 1 s after the client's recovery with the client's progress
+//   stamps merged in, on one axis (ms after the kill): DIR/MODE-DIR-RUN.txt.
+//   `--no-clean` skips the throughput transfers (diagnosis runs).
 // Needs root, /dev/net/tun, socat.
 import { spawn } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -40,6 +44,8 @@ const { values } = parseArgs({
     modes: { type: "string", default: "eager,selective" },
     directions: { type: "string", default: "down,up" },
     json: { type: "string" },
+    trace: { type: "string" },
+    "no-clean": { type: "boolean", default: false },
   },
 });
 const why = wireMissing(["socat", "ip", "curl"]);
@@ -135,6 +141,63 @@ function hubTimes(lines: readonly string[], re: RegExp): number[] {
 /** The first time of each burst in `ts` (sorted): a burst starts after ≥ 50 ms without a segment (a retransmission timer firing, or the peer answering the takeover). */
 function bursts(ts: readonly number[]): number[] {
   return ts.filter((t, i) => i === 0 || t - ts[i - 1]! >= 50);
+}
+
+/**
+ * --trace: the hub's segments from 200 ms before the kill to 1 s after the
+ * client's recovery, and the client's progress stamps ("client got N bytes"),
+ * merged on one axis, ms after the kill (hub lines: sniffer clock; client
+ * lines: CLOCK_MONOTONIC — the same clock, the hub's stamps late by the
+ * bench's read latency).
+ */
+function writeTrace(name: string, lines: readonly string[], hubKill: number, takeover: number, progress: readonly (readonly [number, number])[], states: readonly (readonly [number, string])[], recoveryMs: number | null): void {
+  const until = (recoveryMs ?? 5_000) + 1_000;
+  const rows: [number, string][] = [[0, "KILL"], [takeover - hubKill, "TAKEOVER (all buckets owned in /status)"]];
+  for (const l of lines) {
+    const t = parseFloat(l) - hubKill;
+    if (t >= -200 && t <= until) rows.push([t, l.slice(l.indexOf(" ") + 1)]);
+  }
+  for (const [t, n] of progress) if (t >= -200 && t <= until) rows.push([t, `client progress: ${n} bytes`]);
+  for (const [t, l] of states) rows.push([t, l]);
+  rows.sort((a, b) => a[0] - b[0]);
+  mkdirSync(values.trace!, { recursive: true });
+  writeFileSync(`${values.trace}/${name}.txt`, rows.map(([t, s]) => `${t.toFixed(1).padStart(8)} ${s}`).join("\n") + "\n");
+}
+
+/** The client port of the last segment the client sent to the VIP (the transfer's connection). */
+function clientPortOf(lines: readonly string[], clientIp: string): number {
+  const re = new RegExp(` ${esc(clientIp)}:(\\d+) > `);
+  for (let i = lines.length - 1; i >= 0; i--) {
+    const m = re.exec(lines[i]!);
+    if (m) return Number(m[1]);
+  }
+  return -1;
+}
+
+/**
+ * --trace: the survivors' view of the connection (/status connectionList:
+ * both legs' pointers, the relay's offsets, records in flight) every 50 ms
+ * until the client exits (at most 6 s), each change as a line
+ * [performance.now(), text].
+ */
+async function watchConnection(c: CtcpCluster, dead: number, port: number, done: () => boolean): Promise<[number, string][]> {
+  const out: [number, string][] = [];
+  const last = new Map<number, string>();
+  const end = performance.now() + 6_000;
+  while (!done() && performance.now() < end) {
+    for (let i = 0; i < c.nodes.length; i++) {
+      if (i === dead) continue;
+      const s = await c.status(i);
+      const conn = s?.connectionList?.find((x) => x.clientPort === port);
+      if (!conn) continue;
+      const text = JSON.stringify(conn);
+      if (last.get(i) === text) continue;
+      last.set(i, text);
+      out.push([performance.now(), `node ${i + 1} state: ${text}`]);
+    }
+    await sleep(50);
+  }
+  return out;
 }
 
 const esc = (s: string) => s.replace(/\./g, "\\.");
@@ -243,6 +306,7 @@ async function killRun(env: Env, mode: "eager" | "selective" | "selective-probe"
     const killNs = process.hrtime.bigint();
     const killPerf = performance.now();
     c.kill(owner);
+    const watch = values.trace ? watchConnection(c, owner, clientPortOf(sniffer.lines, c.wire.clientIp), () => client.exitCode !== null) : Promise.resolve([]);
     const takeoverPerf = await takenOver(c, owner);
     const rep = await report();
     const start = BigInt(rep.startNs);
@@ -280,6 +344,8 @@ async function killRun(env: Env, mode: "eager" | "selective" | "selective-probe"
     };
     all.push(run);
     save({ partial: true });
+    const states = (await watch).map(([t, l]) => [t - killPerf, l] as const);
+    if (values.trace) writeTrace(`${mode}-${direction}-${r + 1}`, sniffer.lines, hubKill, takeover, rep.events.map(([t, n]) => [t / 1e6 - kill, n] as const), states, run.recoveryMs);
     const f = (x: number | null) => (x === null ? "-" : x.toFixed(0));
     console.log(
       `${label}: kill at ${kill.toFixed(0)} ms; ${run.recoveryMs !== null ? `recovery ${f(run.recoveryMs)} ms (client's last progress before: ${f(run.lastBeforeMs)} ms; hub ${f(run.hubRecoveryMs)} ms; takeover ≤ ${f(run.takeoverMs)} ms, first peer segment after it ${f(run.peerAfterTakeoverMs)} ms)` : rep.ok ? "no gap after the kill (the client had it all)" : "stalled"}; ` +
@@ -302,8 +368,7 @@ async function killRun(env: Env, mode: "eager" | "selective" | "selective-probe"
 for (const mode of values.modes.split(",") as ("eager" | "selective" | "selective-probe")[]) {
   let env = await startEnv(mode);
   try {
-    const cl = await cleanTransfers(env.c, mode);
-    clean.push(cl);
+    if (!values["no-clean"]) clean.push(await cleanTransfers(env.c, mode));
     for (const direction of directions) {
       for (let r = 0; r < runs; r++) {
         if (await killRun(env, mode, direction, r)) continue;
@@ -318,7 +383,7 @@ for (const mode of values.modes.split(",") as ("eager" | "selective" | "selectiv
 }
 
 // The reference in the same run: one node alone, no mirrors.
-{
+if (!values["no-clean"]) {
   const c = await startCtcpCluster(1);
   try {
     clean.push(await cleanTransfers(c, "alone"));
@@ -328,8 +393,8 @@ for (const mode of values.modes.split(",") as ("eager" | "selective" | "selectiv
 }
 
 const median = (xs: number[]) => quantile(xs.filter((x) => !Number.isNaN(x)), 0.5);
-const aloneDown = median(clean.find((x) => x.setup === "alone")!.transfers.filter((t) => t.direction === "down").map((t) => t.mbps));
-const aloneUp = median(clean.find((x) => x.setup === "alone")!.transfers.filter((t) => t.direction === "up").map((t) => t.mbps));
+const aloneDown = median((clean.find((x) => x.setup === "alone")?.transfers ?? []).filter((t) => t.direction === "down").map((t) => t.mbps));
+const aloneUp = median((clean.find((x) => x.setup === "alone")?.transfers ?? []).filter((t) => t.direction === "up").map((t) => t.mbps));
 console.log(`\nthroughput through the VIP, ${values.mib} MiB, median of ${runs} (MB/s; ratio: to one node alone in this run)`);
 console.log(`setup      nodes  down MB/s  ratio  up MB/s  ratio  failed`);
 const throughput = [];
