@@ -18,7 +18,7 @@ import { DEFAULT_TCP_CONFIG, TcpConnection, type TcpConfig } from "../../src/tra
 import { ipv4FromString, ipv4ToString } from "../../src/transport/tcp/ipv4.js";
 import { ACK, RST, SYN, type TcpSegment } from "../../src/transport/tcp/segment.js";
 import { seededRandom, testConfig } from "../helpers/engine-harness.js";
-import { measureTakeover, peersGone, runSim } from "./ctcp-sim.js";
+import { measureTakeover, overheardTakeover, peersGone, runSim } from "./ctcp-sim.js";
 
 const VIP = ipv4FromString("198.51.100.1");
 const CLIENT = ipv4FromString("192.0.2.10");
@@ -222,6 +222,21 @@ test("a restored connection whose peers are gone ends on their RSTs: no RST/chal
     const g = peersGone(state, pending);
     assert.equal(g.live, 0, `pending ${pending}: the connection ended (${g.frames} frames, ${g.resets} RSTs)`);
     assert.ok(g.frames <= 8 && g.resets <= 8, `pending ${pending}: ${g.frames} frames, ${g.resets} RSTs in 500 ms`);
+  }
+});
+
+test("overheard retransmissions: the backend's data heard in the dead interval (bucket not ours yet) is fed to the restored connection, whose ACK of new data ends the backend's RTO backoff (eager, selective, selective-probe)", async () => {
+  // Found on the real wire (docs/ctcp.md "Where the time went"): the restore's ACK only repeated the
+  // dead owner's last ACK, a duplicate that a sender in RTO recovery ignores, and the download waited
+  // for the backend's next backed-off retransmission (0.6, 1.5, 3.3 s ... after the kill).
+  const r = await runSim({ seed: 5, loss: 0, latencyMs: 1, jitterMs: 0, recovery: "eager", conns: [{ upload: 500, download: 60_000, resume: false }], crashAt: { phase: "s2c", nth: 10 } });
+  assert.equal(r.mirroredAtTakeover.length, 1);
+  const state = r.mirroredAtTakeover[0]!;
+  for (const recovery of ["eager", "selective", "selective-probe"] as const) {
+    const o = overheardTakeover(state, recovery);
+    assert.equal(o.restoredAtTakeover, 1, `${recovery}: restored at the takeover (selective: the overheard segment was its first packet)`);
+    assert.equal(o.fed, 1, `${recovery}: the overheard segment was fed`);
+    assert.ok(o.backendAckedAfterMs !== null && o.backendAckedAfterMs <= 50, `${recovery}: the backend got an ACK of new data ${o.backendAckedAfterMs} ms after the takeover`);
   }
 });
 

@@ -32,6 +32,7 @@ import { decodeCtcpSnapshot, encodeCtcpSnapshot, foldCtcp, type CtcpSnapshot } f
 import { DEFAULT_TCP_CONFIG, TcpConnection, type TcpConfig } from "../../src/transport/tcp/connection.js";
 import { ipv4FromString, ipv4ToString } from "../../src/transport/tcp/ipv4.js";
 import { listen } from "../../src/transport/tcp/listener.js";
+import { seqGt } from "../../src/transport/tcp/seq.js";
 import { ACK, RST, type TcpSegment } from "../../src/transport/tcp/segment.js";
 import { tupleKey, type FourTuple } from "../../src/transport/tcp/tuple.js";
 import { InProcessHub, xorshift32 } from "../../src/transport/wire/hub.js";
@@ -907,6 +908,74 @@ export function peersGone(state: Uint8Array, pending: number, limit = 500): Peer
 function cpuMsSince(start: NodeJS.CpuUsage): number {
   const d = process.cpuUsage(start);
   return (d.user + d.system) / 1000;
+}
+
+export interface OverheardTakeover {
+  /** Connections restored by the end of bucketAcquired. */
+  readonly restoredAtTakeover: number;
+  /** Overheard segments the node fed to the restored connection. */
+  readonly fed: number;
+  /** When (ms after the takeover) the backend first got an ACK beyond the mirrored RCV.NXT — the ACK that ends its RTO backoff; null: not within `limit`. */
+  readonly backendAckedAfterMs: number | null;
+}
+
+/**
+ * A takeover in the middle of a download (the mirrored `state`) after the
+ * backend, in RTO backoff, retransmitted `bytes` at the mirrored RCV.NXT
+ * into the dead interval: the frame reaches the heir while another member
+ * (the dead one) still owns the bucket. Then the heir acquires the bucket,
+ * its records are acknowledged at once, the client ACKs what it gets, and we
+ * watch for `limit` ms whether the backend gets an ACK of new data — nothing
+ * more comes from the backend (its next retransmission is seconds away).
+ */
+export function overheardTakeover(state: Uint8Array, recovery: Recovery, bytes = 1000, limit = 200): OverheardTakeover {
+  const s = decodeCtcpSnapshot(state);
+  const b = s.backend.tcp;
+  if (!b) throw new Error("overheardTakeover: the state has no backend leg");
+  const rids: number[] = [];
+  const node = new CtcpNode(nodeConfig(1, recovery, testConfig(), seededRandom("overheard"), null, true), {
+    replicate: () => {
+      rids.push(rids.length + 1);
+      return { ok: true, rid: rids.length };
+    },
+    closeConnection: () => {},
+  });
+  node.link.arp.insert(CLIENT, CLIENT_MAC, 0);
+  node.link.arp.insert(BACKEND, BACKEND_MAC, 0);
+  const backend = new EtherLink(hostLink(BACKEND, BACKEND_MAC));
+  backend.arp.insert(VIP, VMAC, 0);
+  // The client acknowledges whatever it gets (a kernel would; its answers wake nothing here otherwise).
+  const client = new EtherLink(hostLink(CLIENT, CLIENT_MAC));
+  client.arp.insert(VIP, VMAC, 0);
+  const bucket = bucketOf({ address: ipv4ToString(CLIENT), port: s.client.tuple.remotePort }, { address: ipv4ToString(VIP), port: 443 });
+  // The backend's retransmission in the dead interval, 500 ms before the takeover: the heir owns nothing yet.
+  backend.sendTcp(VIP, { srcPort: BACKEND_PORT, dstPort: b.tuple.localPort, seq: b.rcvNxt, ack: b.sndNxt, flags: ACK, window: 65535, urgent: 0, options: {}, payload: streamBytes(7, 0, bytes) }, 500);
+  for (const f of backend.drain().frames) node.onFrame(f, 500);
+  node.drain();
+  node.bucketAcquired(bucket, [{ connId: 1, state }], 1000);
+  const restoredAtTakeover = node.stats.restored.eager + node.stats.restored["on-packet"];
+  let acked = 0;
+  let backendAckedAfterMs: number | null = null;
+  for (let i = 0; i <= limit && backendAckedAfterMs === null; i++) {
+    const now = 1000 + i;
+    while (acked < rids.length) node.replicated(rids[acked++]!, now);
+    const t = node.nextTimeout();
+    if (t !== null && t <= now) node.onTimer(now);
+    for (const f of node.drain().frames) {
+      backend.onFrame(f, now);
+      client.onFrame(f, now);
+    }
+    for (const r of backend.drain().received) {
+      if (r.segment.flags & ACK && seqGt(r.segment.ack, b.rcvNxt)) backendAckedAfterMs = i;
+    }
+    for (const r of client.drain().received) {
+      const g = r.segment;
+      if (g.payload.length === 0) continue;
+      client.sendTcp(VIP, { srcPort: g.dstPort, dstPort: g.srcPort, seq: s.client.rcvNxt, ack: (g.seq + g.payload.length) >>> 0, flags: ACK, window: 65535, urgent: 0, options: {}, payload: new Uint8Array(0) }, now);
+    }
+    for (const f of client.drain().frames) node.onFrame(f, now);
+  }
+  return { restoredAtTakeover, fed: node.stats.overheardFed, backendAckedAfterMs };
 }
 
 function hostLink(ip: number, mac: Mac): LinkConfig {

@@ -43,6 +43,21 @@
 // retransmission timer, backed off since the kill (docs/ctcp.md
 // "Recovery measured on the client"). For 2·MSL after a takeover the bucket
 // never answers with a RST (§4.6).
+//
+// Overheard retransmissions: a peer whose node died retransmits into the
+// dead interval (its RTO fires ~200 ms after the kill, then backs off: 0.6,
+// 1.5, 3.3 s ...). Every member sees those frames (§3.2) and, not owning the
+// bucket, must not answer them — but it keeps the last data segments per
+// 4-tuple (bounded), and a connection restored here is fed them at once.
+// Without that the restore's ACK repeats what the peer already had (a
+// duplicate ACK, which a sender in RTO recovery ignores: RFC 5681 §3.2,
+// RFC 6298 §5) and the connection waits for the peer's next backed-off
+// retransmission — the 0.9-7.7 s recoveries of docs/ctcp.md. Fed the
+// overheard segment, the restored relay acknowledges it through a record
+// (§5.5 partial ACK), and an ACK of new data ends the peer's backoff.
+// Feeding input acknowledges nothing by itself (the Second Law holds).
+// Selective recovery treats an overheard segment as the connection's first
+// packet: it is restored at the takeover.
 import { bucketOf, BUCKETS, SourcePorts } from "../../node/buckets.js";
 import type { RelayOptions } from "../../relay/relay.js";
 import type { TlsServerConfig } from "../../tls/config.js";
@@ -52,7 +67,7 @@ import type { TcpCheckpoint } from "../tcp/checkpoint.js";
 import type { TcpConfig } from "../tcp/connection.js";
 import { ipv4ToString } from "../tcp/ipv4.js";
 import { listen, type ListenDropReason } from "../tcp/listener.js";
-import { ACK, RST, SYN, type TcpSegment } from "../tcp/segment.js";
+import { ACK, FIN, RST, SYN, type TcpSegment } from "../tcp/segment.js";
 import { seqGt } from "../tcp/seq.js";
 import { tupleKey, type FourTuple } from "../tcp/tuple.js";
 import { decodeCtcpSnapshot, encodeCtcpRecord, peekCtcpTuples, type CtcpSnapshot } from "./record.js";
@@ -71,6 +86,13 @@ export type Recovery = "eager" | "selective" | "selective-probe";
  * (kept input, unacknowledged output).
  */
 export const CTCP_LEG_WINDOW = 1 << 20;
+
+/** Overheard data segments kept per 4-tuple (the peer's latest retransmission is the last one). */
+const OVERHEARD_PER_TUPLE = 2;
+/** 4-tuples with overheard segments kept, least recently heard dropped first (~3 KB each at most). */
+const OVERHEARD_TUPLES = 1024;
+/** Overheard segments older than this at a takeover are not fed (a dead interval plus a takeover is well within). */
+const OVERHEARD_MAX_AGE_MS = 5_000;
 
 export interface CtcpNodeConfig {
   /** Cluster member id (1..65534): connection ids are nodeId·2^32 + n, unique in the cluster. */
@@ -142,6 +164,8 @@ export interface NodeStats {
   restored: Record<RestoreHow, number>;
   /** Keep-alive probes sent to the clients of dormant connections (selective-probe recovery). */
   probes: number;
+  /** Overheard segments (peers' data for buckets another member owned) fed to a connection restored here. */
+  overheardFed: number;
   /** Mirrored entries that could not be decoded (counted, skipped). */
   badEntries: number;
   records: number;
@@ -167,6 +191,11 @@ interface Route {
   readonly side: "client" | "backend";
 }
 
+interface Overheard {
+  readonly at: number;
+  readonly segments: readonly TcpSegment[];
+}
+
 interface Dormant {
   readonly connId: number;
   readonly bucket: number;
@@ -180,7 +209,7 @@ export class CtcpNode {
   readonly drops: Record<NodeDropReason, number> = {
     "not-owner": 0, "not-owner-out": 0, "no-connection": 0, "listen-rst": 0, "listen-no-ack": 0, "listen-bad-finger": 0, "listen-syn-with-ack": 0, "listen-closed": 0,
   };
-  readonly stats: NodeStats = { accepted: 0, restored: { eager: 0, "on-packet": 0, sweep: 0 }, probes: 0, badEntries: 0, records: 0, recordsRefused: {}, partialAcks: 0, forwardAcks: 0, takeovers: 0, synAcks: 0, reopened: 0, resets: 0, failures: 0, lastFailure: null };
+  readonly stats: NodeStats = { accepted: 0, restored: { eager: 0, "on-packet": 0, sweep: 0 }, probes: 0, overheardFed: 0, badEntries: 0, records: 0, recordsRefused: {}, partialAcks: 0, forwardAcks: 0, takeovers: 0, synAcks: 0, reopened: 0, resets: 0, failures: 0, lastFailure: null };
   private readonly owned = new Uint8Array(BUCKETS);
   private readonly takenOverAt = new Float64Array(BUCKETS).fill(-Infinity);
   private readonly routes = new Map<string, Route>();
@@ -188,6 +217,8 @@ export class CtcpNode {
   /** Connections with input waiting for endOfTurn (batchTurns): the turn visits these, not every connection. */
   private readonly turnQueue = new Set<RelayedConnection>();
   private readonly dormant = new Map<string, Dormant>();
+  /** Peers' data segments for buckets another member owns, by 4-tuple key, least recently heard first. */
+  private readonly overheard = new Map<string, Overheard>();
   private readonly rids = new Map<number, RelayedConnection>();
   private readonly ports: SourcePorts;
   private readonly usedPorts = new Set<number>();
@@ -297,6 +328,11 @@ export class CtcpNode {
       const keys = [tupleKey(peek.client)];
       if (peek.backendPort !== 0) keys.push(tupleKey(this.backendTuple(peek.backendPort)));
       const d: Dormant = { connId: e.connId, bucket, state: e.state, keys };
+      // A peer already spoke (overheard in the dead interval): that was its first packet.
+      if (keys.some((k) => this.overheardAt(k, now))) {
+        this.wake(d, "on-packet", now);
+        continue;
+      }
       for (const k of keys) this.dormant.set(k, d);
       if (this.cfg.recovery === "selective-probe") this.probe(peek.clientTcp, now);
     }
@@ -418,6 +454,7 @@ export class CtcpNode {
     const bucket = bucketOf({ address: ipv4ToString(r.src), port: seg.srcPort }, { address: ipv4ToString(r.dst), port: seg.dstPort });
     if (this.owned[bucket] !== 1) {
       this.drops["not-owner"]++;
+      if (seg.payload.length > 0 || seg.flags & FIN) this.overhear(tupleKey(tuple), seg, now);
       return;
     }
     const key = tupleKey(tuple);
@@ -516,6 +553,38 @@ export class CtcpNode {
 
   // --- takeover ----------------------------------------------------------------------
 
+  /** Keep a peer's data segment for a bucket we do not own (the header: overheard retransmissions). */
+  private overhear(key: string, seg: TcpSegment, now: number): void {
+    const prev = this.overheard.get(key);
+    this.overheard.delete(key);
+    const segments = prev ? [...prev.segments.slice(1 - OVERHEARD_PER_TUPLE), seg] : [seg];
+    this.overheard.set(key, { at: now, segments });
+    if (this.overheard.size > OVERHEARD_TUPLES) this.overheard.delete(this.overheard.keys().next().value!);
+  }
+
+  /** Whether a recent overheard segment waits for `key`. */
+  private overheardAt(key: string, now: number): boolean {
+    const o = this.overheard.get(key);
+    return o !== undefined && now - o.at <= OVERHEARD_MAX_AGE_MS;
+  }
+
+  /** Feed a restored connection what its peers sent while no one owned it, in the order heard. */
+  private replayOverheard(c: RelayedConnection, now: number): void {
+    const legs: [string, "client" | "backend"][] = [[tupleKey(c.client.tcp.tuple), "client"]];
+    if (c.backend) legs.push([tupleKey(c.backend.tcp.tuple), "backend"]);
+    for (const [key, side] of legs) {
+      const o = this.overheard.get(key);
+      if (!o) continue;
+      this.overheard.delete(key);
+      if (now - o.at > OVERHEARD_MAX_AGE_MS) continue;
+      for (const seg of o.segments) {
+        if (!this.conns.has(c.connId)) return; // it failed or closed on the way
+        this.stats.overheardFed++;
+        this.guard(c, () => (side === "client" ? c.onClientSegment(seg, now) : c.onBackendSegment(seg, now)));
+      }
+    }
+  }
+
   /**
    * A keep-alive probe to the client of a dormant connection (RFC 9293
    * §3.8.4, RFC 1122 §4.2.3.6): SEG.SEQ = the mirrored SND.NXT − 1, a byte
@@ -554,6 +623,7 @@ export class CtcpNode {
     this.conns.set(connId, c);
     this.routes.set(tupleKey(s.client.tuple), { conn: c, side: "client" });
     this.settle(c);
+    if (this.conns.has(connId)) this.replayOverheard(c, now);
   }
 
   private wake(d: Dormant, how: RestoreHow, now: number): void {
