@@ -141,6 +141,7 @@ export class ClusterNode {
     this.cfg = cfg;
     this.nodeId = cfg.nodeId;
     this.now = now;
+    this.bornAt = now;
     this.epochValue = cfg.epoch;
     this.policy = cfg.policy ?? { kind: "all" };
     this.holdForAck = cfg.holdForAck ?? false;
@@ -290,6 +291,8 @@ export class ClusterNode {
   /** Since when, as master, we have seen the current step of moves pending (∞: none pending). */
   private movesSince = Infinity;
   private lastReadySent = 0;
+  /** Our clock at construction. */
+  private readonly bornAt: number;
 
   /** Whether some live peer announced a map newer than ours: then ours is stale and we act on nothing. */
   private mapStale(now: number): boolean {
@@ -542,7 +545,7 @@ export class ClusterNode {
     // A new master waits deadAfterMs before it plans: by then it has heard every live member (or knows it
     // dead) and every lease granted by a previous master has run out (docs §5.3). It also waits for the
     // newest map, which peers pass on when they see our older version in a keepalive.
-    if (this.isMaster(now) && now - this.masterSince >= this.membership.deadAfterMs && !this.mapStale(now)) this.planAsMaster(now);
+    if (this.isMaster(now) && this.mayPlan(now) && !this.mapStale(now)) this.planAsMaster(now);
     // Handoffs complete one keepalive sooner if the target says it is ready at once.
     const ready = this.replication.readyFor(this.mapValue) ? this.mapValue.version : 0;
     if (ready !== this.lastReadySent && this.mapValue.handoffs.size > 0) this.nextKeepalive = now;
@@ -576,8 +579,22 @@ export class ClusterNode {
         streamAck: s.in.upTo,
         checkpointAck: this.replication.appliedFrom(id),
         sessionDigest: this.sessions.settledDigest,
+        follows: this.master(now),
       });
     }
+  }
+
+  /**
+   * docs §5.3. The full wait (deadAfterMs of mastership) — or, when the master died, as soon as every
+   * peer we hear names us master: none of them has heard a lower id for deadAfterMs, so none echoes the
+   * old master (its quorum lease needs a peer of our quorum: two majorities meet) nor holds a lease from
+   * it. Only once we have run for deadAfterMs ourselves: a member we have never heard counts as gone, and
+   * that needs a full dead interval of silence, as for any death. Saves up to deadAfterMs of the
+   * takeover (docs/ctcp.md "Recovery").
+   */
+  private mayPlan(now: number): boolean {
+    if (now - this.masterSince >= this.membership.deadAfterMs) return true;
+    return now - this.bornAt >= this.membership.deadAfterMs && this.membership.followedByAllHeard(this.nodeId, now);
   }
 
   private planAsMaster(now: number): void {

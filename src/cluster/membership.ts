@@ -70,6 +70,8 @@ interface Peer {
   mapVersion: number;
   mapIssuer: number;
   readyVersion: number;
+  /** Whom its latest keepalive named master (0: not heard yet). */
+  follows: number;
 }
 
 export class Membership {
@@ -99,7 +101,7 @@ export class Membership {
       if (id === cfg.nodeId) continue;
       this.peers.set(id, {
         lastHeard: -Infinity, epoch: 0, theirSentAt: 0, echoOfMine: 0, claimsMaster: false, suspendedUntil: -Infinity, departed: false, lastEchoSent: -Infinity,
-        mapVersion: 0, mapIssuer: 0, readyVersion: 0,
+        mapVersion: 0, mapIssuer: 0, readyVersion: 0, follows: 0,
       });
     }
   }
@@ -123,6 +125,7 @@ export class Membership {
       p.departed = false;
       p.mapVersion = 0;
       p.readyVersion = 0;
+      p.follows = 0;
     }
     p.lastHeard = now;
     if (ka) {
@@ -132,6 +135,7 @@ export class Membership {
       p.mapVersion = ka.mapVersion;
       p.mapIssuer = ka.mapIssuer;
       p.readyVersion = ka.readyVersion;
+      p.follows = ka.follows;
     }
     return restarted;
   }
@@ -253,6 +257,16 @@ export class Membership {
     // else, master in our eyes while the rest of the cluster still follows it. The random simulation
     // found two and three simultaneous masters that way under 30 % loss.
     return this.configured.find((id) => id === this.nodeId || this.heard_(id, now))!;
+  }
+
+  /**
+   * Whether every peer we heard within deadAfterMs (suspended ones too: they may be running) named
+   * `id` master in its latest keepalive. Each of them has then heard nothing from any lower id for
+   * deadAfterMs, so echoes nobody lower (docs §5.3: the shortcut of a new master's wait).
+   */
+  followedByAllHeard(id: number, now: number): boolean {
+    for (const [pid, p] of this.peers) if (this.heard_(pid, now) && p.follows !== id) return false;
+    return true;
   }
 
   private heard_(id: number, now: number): boolean {

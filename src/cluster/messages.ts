@@ -57,6 +57,12 @@ export interface Keepalive {
   readonly checkpointAck: number;
   /** XOR of the hashes of the session ids the sender holds (anti-entropy, session-cache.ts). */
   readonly sessionDigest: number;
+  /**
+   * The member the sender names master now (the lowest id it heard within deadAfterMs; NO_MEMBER:
+   * none). A new master that every peer it hears follows knows none of them still hears the old one,
+   * so the old master's leases have run out and it may plan at once (docs/cluster-protocol.md §5.3).
+   */
+  readonly follows: number;
 }
 
 export interface Join {
@@ -213,6 +219,7 @@ function writeBody(w: Writer, m: Message): void {
       writeU48(w, m.streamAck);
       writeU48(w, m.checkpointAck);
       w.u32(m.sessionDigest);
+      w.u16(m.follows);
       return;
     case "join":
       return;
@@ -309,6 +316,7 @@ function readBody(type: number, r: Reader): Message {
         streamAck: readU48(r, "streamAck"),
         checkpointAck: readU48(r, "checkpointAck"),
         sessionDigest: r.u32("sessionDigest"),
+        follows: r.u16("follows"),
       };
     case MessageType.join:
       return { type: "join" };

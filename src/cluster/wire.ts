@@ -17,7 +17,7 @@ import { Reader } from "../tls/codec/reader.js";
 import { Writer } from "../tls/codec/writer.js";
 import { decodeMessages, readU48, writeU48, writeU64, readU64, type Framed } from "./messages.js";
 
-export const WIRE_VERSION = 1;
+export const WIRE_VERSION = 2;
 /** Header type: a batch of framed messages. 2 is reserved for the AES-GCM sealed batch (docs §3.3). */
 export const DATAGRAM_BATCH = 1;
 /** Header flag reserved for AES-GCM encryption (not implemented: such datagrams are dropped). */

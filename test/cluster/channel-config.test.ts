@@ -85,7 +85,7 @@ test("multicast: a member joins the group on loopback and accepts an authentic g
     await new Promise<void>((r) => raw.bind(0, "127.0.0.1", () => r()));
     raw.setMulticastInterface("127.0.0.1");
     // What member 2 would send to the group (the core does not send multicast yet; docs §2, §10).
-    const ka = encodeMessage({ type: "keepalive", sentAt: 5, echo: 0, master: false, mapVersion: 0, mapIssuer: 0, readyVersion: 0, streamNext: 0, streamAck: 0, checkpointAck: 0, sessionDigest: 0 });
+    const ka = encodeMessage({ type: "keepalive", sentAt: 5, echo: 0, master: false, mapVersion: 0, mapIssuer: 0, readyVersion: 0, streamNext: 0, streamAck: 0, checkpointAck: 0, sessionDigest: 0, follows: 1 });
     const d = sealDatagram({ clusterId: CLUSTER_ID, nodeId: 2, key: KEY, provider: wasmProvider }, BROADCAST, 2 ** 40, 0, 1, ka, FLAG_MULTICAST);
     for (let i = 0; i < 2; i++) {
       raw.send(d, group!, multicast.group);

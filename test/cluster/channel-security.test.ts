@@ -61,7 +61,7 @@ test("forged, replayed, foreign, wrong-key, truncated, oversized and junk datagr
     new DataView(foreign.buffer).setUint32(4, CLUSTER_ID + 1);
     attacks.push(["foreign", foreign]);
     // Properly sealed under another cluster id, and under the right id with a wrong key.
-    const ka = encodeMessage({ type: "keepalive", sentAt: 5, echo: 0, master: true, mapVersion: 99, mapIssuer: 1, readyVersion: 0, streamNext: 0, streamAck: 0, checkpointAck: 0, sessionDigest: 0 });
+    const ka = encodeMessage({ type: "keepalive", sentAt: 5, echo: 0, master: true, mapVersion: 99, mapIssuer: 1, readyVersion: 0, streamNext: 0, streamAck: 0, checkpointAck: 0, sessionDigest: 0, follows: 1 });
     attacks.push(["foreign", sealDatagram({ clusterId: CLUSTER_ID + 1, nodeId: 1, key: KEY, provider: wasmProvider }, 2, 2 ** 52, 0, 1, ka)]);
     attacks.push(["forged", sealDatagram({ clusterId: CLUSTER_ID, nodeId: 1, key: new Uint8Array(32).fill(9), provider: wasmProvider }, 2, 2 ** 52, 0, 1, ka)]);
     attacks.push(["truncated", sample.subarray(0, 20)]);

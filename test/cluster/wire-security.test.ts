@@ -14,7 +14,7 @@ import { KEY } from "./sim.js";
 const base = { clusterId: 7, key: KEY, provider: wasmProvider, members: [1, 2, 3] };
 const receiver = (): WireReceiver => new WireReceiver({ ...base, nodeId: 2, epoch: () => 500 });
 const from1 = { ...base, nodeId: 1 };
-const ka: Message = { type: "keepalive", sentAt: 5, echo: 0, master: true, mapVersion: 1, mapIssuer: 1, readyVersion: 1, streamNext: 0, streamAck: 0, checkpointAck: 0, sessionDigest: 0xdeadbeef };
+const ka: Message = { type: "keepalive", sentAt: 5, echo: 0, master: true, mapVersion: 1, mapIssuer: 1, readyVersion: 1, streamNext: 0, streamAck: 0, checkpointAck: 0, sessionDigest: 0xdeadbeef, follows: 1 };
 const dgram = (seq: number, destEpoch = 500, cfg = from1): Uint8Array => sealDatagram(cfg, 2, 100, destEpoch, seq, encodeMessage(ka));
 
 test("a good datagram opens; the same bytes again are a replay", () => {
@@ -60,9 +60,9 @@ test("truncated, oversized, length-mismatched, bad version, reserved encryption 
   assert.deepEqual(r.open(d.subarray(0, d.length - 1)), { ok: false, reason: "truncated" });
   assert.deepEqual(r.open(concatBytes(d, new Uint8Array(1))), { ok: false, reason: "length_mismatch" });
   assert.deepEqual(r.open(new Uint8Array(DEFAULT_MAX_DATAGRAM + 1)), { ok: false, reason: "oversized" });
-  const v2 = d.slice();
-  v2[0] = 2;
-  assert.deepEqual(r.open(v2), { ok: false, reason: "bad_version" });
+  const v1 = d.slice();
+  v1[0] = 1; // version 1 had no KEEPALIVE follows field (docs/cluster-protocol.md §3.1)
+  assert.deepEqual(r.open(v1), { ok: false, reason: "bad_version" });
   assert.deepEqual(r.open(sealDatagram(from1, 2, 100, 500, 9, encodeMessage(ka), 0x0001)), { ok: false, reason: "unsupported_flags" });
   assert.deepEqual(r.open(sealDatagram(from1, 2, 100, 500, 10, new Uint8Array([99, 0, 0, 0]))), { ok: false, reason: "malformed_payload" });
   assert.equal(r.drops.truncated, 2);
