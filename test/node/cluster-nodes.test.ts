@@ -14,6 +14,7 @@ import { createSocket } from "node:dgram";
 import { join } from "node:path";
 import { monitorEventLoopDelay, type IntervalHistogram } from "node:perf_hooks";
 import { converged, handshakeLoad, startCluster, waitFor, type ClusterFixture, type HandshakeResult } from "./cluster-helpers.js";
+import { WIRE_VERSION } from "../../src/cluster/wire.js";
 
 async function views(f: ClusterFixture, ids: readonly number[]) {
   return Promise.all(ids.map(async (id) => (await f.nodes[id - 1]!.status()).cluster!));
@@ -84,7 +85,7 @@ test("3 sslacc nodes: formed, a forged datagram counted, a session made on node 
 
     // Security at the daemon: a datagram with a well-formed header and a forged tag, and a truncated one.
     const forged = Buffer.alloc(36 + 16);
-    forged[0] = 1; // version
+    forged[0] = WIRE_VERSION;
     forged[1] = 1; // batch
     forged.writeUInt32BE(1, 4); // our cluster id
     forged.writeUInt16BE(2, 8); // "from member 2"
