@@ -205,6 +205,7 @@ export function createCtcpMetrics(): CtcpMetrics {
   counter("sslacc_ctcp_takeovers_total", "Buckets acquired with their mirrored connections (a dead or leaving member's).", [], node((n) => [[{}, n.stats.takeovers]]));
   counter("sslacc_ctcp_partial_acks_total", "SSLACC §5.5 partial ACKs: bytes read but not consumed, clustered as kept bytes and acknowledged.", [], node((n) => [[{}, n.stats.partialAcks]]));
   counter("sslacc_ctcp_forward_acks_total", "SSLACC §4.6 forward ACKs accepted after a restore (the peer held bytes the previous owner sent).", [], node((n) => [[{}, n.stats.forwardAcks]]));
+  counter("sslacc_ctcp_overheard_fed_total", "Peers' data segments heard while another member owned the bucket (a dead one's peers retransmitting) and fed to a connection restored here.", [], node((n) => [[{}, n.stats.overheardFed]]));
   counter("sslacc_ctcp_reopened_total", "SYNs that opened a new connection on the 4-tuple of an older one whose client side was over (a client reusing its port, RFC 9293 §3.10.7.4).", [], node((n) => [[{}, n.stats.reopened]]));
   counter("sslacc_ctcp_bad_entries_total", "Mirrored states that did not decode or restore at a takeover (that connection is lost).", [], node((n) => [[{}, n.stats.badEntries]]));
   counter("sslacc_ctcp_connection_failures_total", "Connections dropped on an internal error (the node goes on).", [], node((n) => [[{}, n.stats.failures]]));

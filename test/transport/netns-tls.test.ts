@@ -129,7 +129,7 @@ test("real wire, TLS: the ctcp node's counters on /metrics (HELP/TYPE, moving wi
   for (const name of [
     "sslacc_handshakes_total", "sslacc_rsa_operations_total", "sslacc_connections_accepted_total", "sslacc_ctcp_drops_total", "sslacc_ctcp_link_drops_total",
     "sslacc_ctcp_records_total", "sslacc_ctcp_records_refused_total", "sslacc_ctcp_restores_total", "sslacc_ctcp_takeovers_total", "sslacc_ctcp_partial_acks_total",
-    "sslacc_ctcp_forward_acks_total", "sslacc_ctcp_reopened_total", "sslacc_ctcp_bad_entries_total", "sslacc_ctcp_connection_failures_total", "sslacc_ctcp_frames_total",
+    "sslacc_ctcp_forward_acks_total", "sslacc_ctcp_overheard_fed_total", "sslacc_ctcp_reopened_total", "sslacc_ctcp_bad_entries_total", "sslacc_ctcp_connection_failures_total", "sslacc_ctcp_frames_total",
     "sslacc_ctcp_relay_restarts_total", "sslacc_ctcp_connections", "sslacc_ctcp_draining",
   ]) {
     assert.match(before, new RegExp(`^# HELP ${name} \\S`, "m"), name);
