@@ -589,12 +589,15 @@ export class ClusterNode {
    * peer we hear names us master: none of them has heard a lower id for deadAfterMs, so none echoes the
    * old master (its quorum lease needs a peer of our quorum: two majorities meet) nor holds a lease from
    * it. Only once we have run for deadAfterMs ourselves: a member we have never heard counts as gone, and
-   * that needs a full dead interval of silence, as for any death. Saves up to deadAfterMs of the
-   * takeover (docs/ctcp.md "Recovery").
+   * that needs a full dead interval of silence, as for any death. And only after two keepalive periods
+   * of mastership: a claim right after a stall (an event loop starved past a lease) may be a flap, and
+   * planning at once cost leases in a loaded single-process cluster (docs §5.3). Saves deadAfterMs − 2
+   * keepalive periods of a master's takeover (docs/ctcp.md "Where recovery's time went").
    */
   private mayPlan(now: number): boolean {
-    if (now - this.masterSince >= this.membership.deadAfterMs) return true;
-    return now - this.bornAt >= this.membership.deadAfterMs && this.membership.followedByAllHeard(this.nodeId, now);
+    const claimed = now - this.masterSince;
+    if (claimed >= this.membership.deadAfterMs) return true;
+    return claimed >= 2 * this.membership.keepaliveMs && now - this.bornAt >= this.membership.deadAfterMs && this.membership.followedByAllHeard(this.nodeId, now);
   }
 
   private planAsMaster(now: number): void {
