@@ -205,8 +205,8 @@ export class CtcpDaemon {
     await this.relay.start();
     driver.attach(this.port);
     if (this.cluster === null) {
-      driver.run(() => {
-        core.setBuckets(Array.from({ length: BUCKETS }, (_, i) => i));
+      driver.run((now) => {
+        core.setBuckets(Array.from({ length: BUCKETS }, (_, i) => i), now);
         core.setMaster(true);
       });
       this.master = true;
@@ -374,7 +374,7 @@ export class CtcpDaemon {
     const owned = running.node.ownedBuckets(monotonicNow());
     if (owned.size !== this.owned.size || [...owned].some((b) => !this.owned.has(b))) {
       this.owned = owned;
-      this.driver.run(() => this.core.setBuckets(owned));
+      this.driver.run((now) => this.core.setBuckets(owned, now));
       this.opts.logger.info({ buckets: owned.size }, "buckets owned");
     }
     this.syncMaster();

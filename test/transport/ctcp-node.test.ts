@@ -43,7 +43,7 @@ function makeNode(opts: { master?: boolean; recovery?: Recovery; buckets?: numbe
   };
   let rid = 0;
   const node = new CtcpNode(cfg, { replicate: (connId) => (replicated.push(connId), { ok: true, rid: ++rid }), closeConnection: () => {} });
-  node.setBuckets(opts.buckets ?? []);
+  node.setBuckets(opts.buckets ?? [], 0);
   // As if the client had ARPed the VIP (RFC 826: the target learns the sender).
   node.link.arp.insert(CLIENT, CMAC, 0);
   return { node, replicated };
@@ -238,6 +238,17 @@ test("overheard retransmissions: the backend's data heard in the dead interval (
     assert.equal(o.fed, 1, `${recovery}: the overheard segment was fed`);
     assert.ok(o.backendAckedAfterMs !== null && o.backendAckedAfterMs <= 50, `${recovery}: the backend got an ACK of new data ${o.backendAckedAfterMs} ms after the takeover`);
   }
+});
+
+test("output dropped while the owned set lapsed for a moment goes out again as soon as the bucket is ours, not at the 1 s RTO", async () => {
+  // Found on the wire (docs/ctcp.md "Where recovery's time went", "Port reuse, continued"): a node's owned
+  // set can be empty for tens of ms during a map change; a restored connection's segments sent then were
+  // dropped (not-owner-out) and waited for its retransmission timer, 1 s without an RTT sample.
+  const r = await runSim({ seed: 5, loss: 0, latencyMs: 1, jitterMs: 0, recovery: "eager", conns: [{ upload: 500, download: 60_000, resume: false }], crashAt: { phase: "s2c", nth: 10 } });
+  const state = r.mirroredAtTakeover[0]!;
+  const o = overheardTakeover(state, "eager", 1000, 300, { fromMs: 0, toMs: 60 });
+  assert.equal(o.fed, 1);
+  assert.ok(o.backendAckedAfterMs !== null && o.backendAckedAfterMs >= 60 && o.backendAckedAfterMs <= 70, `the backend's ACK of new data ${o.backendAckedAfterMs} ms after the takeover (ownership back at 60 ms)`);
 });
 
 test("connection ids: a restarted member (same node id, later start) never reuses an id of its previous incarnation", () => {

@@ -349,7 +349,7 @@ export class Sim {
       replicate: (connId, bucket, state, now) => this.mirrors.replicate(i, connId, bucket, state, now),
       closeConnection: (connId) => this.mirrors.closeConnection(connId),
     });
-    node.setBuckets(this.bucketsOf(i));
+    node.setBuckets(this.bucketsOf(i), 0);
     this.nodes[i] = node;
     this.ports[i] = this.hub.attach({
       onFrame: (f) => {
@@ -927,8 +927,10 @@ export interface OverheardTakeover {
  * its records are acknowledged at once, the client ACKs what it gets, and we
  * watch for `limit` ms whether the backend gets an ACK of new data — nothing
  * more comes from the backend (its next retransmission is seconds away).
+ * With `lapse`, the heir's owned set is empty from `fromMs` to `toMs` after
+ * the takeover (what it sends meanwhile is dropped).
  */
-export function overheardTakeover(state: Uint8Array, recovery: Recovery, bytes = 1000, limit = 200): OverheardTakeover {
+export function overheardTakeover(state: Uint8Array, recovery: Recovery, bytes = 1000, limit = 200, lapse?: { readonly fromMs: number; readonly toMs: number }): OverheardTakeover {
   const s = decodeCtcpSnapshot(state);
   const b = s.backend.tcp;
   if (!b) throw new Error("overheardTakeover: the state has no backend leg");
@@ -958,6 +960,9 @@ export function overheardTakeover(state: Uint8Array, recovery: Recovery, bytes =
   let backendAckedAfterMs: number | null = null;
   for (let i = 0; i <= limit && backendAckedAfterMs === null; i++) {
     const now = 1000 + i;
+    // The owned set lapsing for a moment (a map change, node.ts setBuckets): output meanwhile is dropped.
+    if (lapse && i === lapse.fromMs) node.setBuckets([], now);
+    if (lapse && i === lapse.toMs) node.setBuckets([bucket], now);
     while (acked < rids.length) node.replicated(rids[acked++]!, now);
     const t = node.nextTimeout();
     if (t !== null && t <= now) node.onTimer(now);

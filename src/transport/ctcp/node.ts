@@ -11,7 +11,7 @@
 //        replicated(rid, now)                    the mirrors hold record rid (ClusterNode event "replicated")
 //        bucketAcquired(bucket, entries, now)    takeover (ClusterNode event "bucketAcquired"): restore the mirrored connections
 //        bucketLost(bucket)                      stop acting for the bucket (ClusterNode event "bucketLost")
-//        setBuckets(buckets) / setMaster(on)     the map; the master answers ARP for the VIP and announces it
+//        setBuckets(buckets, now) / setMaster(on) the map; the master answers ARP for the VIP and announces it
 //        stopAccepting()                         drain: new SYNs on the listen port get a RST, live connections go on
 //        rsaDone(connId, id, premaster, now)     answer to an "rsa" event (the RSA pool)
 //        endOfTurn(now)                          with `batchTurns`: the shell's turn ended (the input of the turn goes to the relays)
@@ -219,6 +219,8 @@ export class CtcpNode {
   private readonly dormant = new Map<string, Dormant>();
   /** Peers' data segments for buckets another member owns, by 4-tuple key, least recently heard first. */
   private readonly overheard = new Map<string, Overheard>();
+  /** Connections whose output was dropped because their bucket was not ours at that moment (setBuckets resends). */
+  private readonly silenced = new Set<RelayedConnection>();
   private readonly rids = new Map<number, RelayedConnection>();
   private readonly ports: SourcePorts;
   private readonly usedPorts = new Set<number>();
@@ -247,8 +249,12 @@ export class CtcpNode {
       // would answer for the real owner (seen: a stale copy retransmitting to a backend whose RSTs it
       // never heard — they were dropped as not-owner).
       send: (conn, dst, seg, now) => {
-        if (this.owned[conn.bucket] === 1) this.link.sendTcp(dst, seg, now);
-        else this.drops["not-owner-out"]++;
+        if (this.owned[conn.bucket] === 1) {
+          this.link.sendTcp(dst, seg, now);
+          return;
+        }
+        this.drops["not-owner-out"]++;
+        this.silenced.add(conn);
       },
       replicate: (conn, record, now) => {
         const r = this.replicator.replicate(conn.connId, conn.bucket, encodeCtcpRecord(record), now);
@@ -289,9 +295,23 @@ export class CtcpNode {
 
   // --- the map -----------------------------------------------------------------------
 
-  setBuckets(buckets: Iterable<number>): void {
+  /**
+   * The buckets this member may act for now. A connection whose output was
+   * dropped while its bucket was not ours (the owned set can lapse for a
+   * moment, e.g. while a peer announces a newer map) sends it again as soon
+   * as the bucket is ours: otherwise the dropped segments wait for the
+   * retransmission timer — 1 s for a restored connection without an RTT
+   * sample (RFC 6298 §2.1), seen as ~1 s recoveries after a takeover.
+   */
+  setBuckets(buckets: Iterable<number>, now: number): void {
     this.owned.fill(0);
     for (const b of buckets) this.owned[checkBucket(b)] = 1;
+    for (const c of [...this.silenced]) {
+      if (this.owned[c.bucket] !== 1) continue;
+      this.silenced.delete(c);
+      if (this.conns.get(c.connId) === c) this.guard(c, () => c.resend(now));
+    }
+    this.collect(now);
   }
 
   owns(bucket: number): boolean {
@@ -705,6 +725,7 @@ export class CtcpNode {
   }
 
   private forget(connId: number, c: RelayedConnection): void {
+    this.silenced.delete(c);
     this.conns.delete(connId);
     this.turnQueue.delete(c);
     // A tuple may belong to a newer incarnation already (releaseClient).

@@ -415,6 +415,13 @@ export class RelayedConnection {
 
   // --- inputs from the node ----------------------------------------------------------
 
+  /** Output of both legs was dropped on the way out (node.ts setBuckets): send it again now. */
+  resend(now: number): void {
+    this.client.tcp.resend(now);
+    this.backend?.tcp.resend(now);
+    this.run(now);
+  }
+
   onClientSegment(seg: TcpSegment, now: number): void {
     this.client.tcp.onSegment(seg, now);
     this.run(now);

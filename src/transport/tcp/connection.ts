@@ -397,6 +397,28 @@ export class TcpConnection {
 
   // --- the relay's calls -------------------------------------------------------------
 
+  /**
+   * What we sent since SND.UNA never left (the caller dropped it: node.ts, a
+   * bucket not ours for a moment): send it again from SND.UNA, and the ACK
+   * we owe, now — what the retransmission timer would do, without its
+   * backoff or the loss response (nothing was lost to congestion).
+   */
+  resend(now: number): void {
+    switch (this.st) {
+      case "CLOSED":
+        return;
+      case "SYN_SENT":
+        this.sendSyn(now);
+        return;
+      default:
+        break;
+    }
+    this.sndNxt = this.sndUna;
+    this.rtSeq = null; // Karn: what goes out again is not timed
+    this.ackNow = true;
+    this.pump(now);
+  }
+
   /** Queue application bytes. After a forward ACK, bytes the peer already has are dropped (§4.6). */
   write(bytes: Uint8Array, now: number): void {
     if (this.closeRequested) throw new Error("write after close");
