@@ -133,3 +133,23 @@ for (const recovery of ["eager", "selective"] as const) {
     assert.ok(t.phases.handshake >= 15 && t.phases.connect >= 8, `crash points: ${summary}`);
   });
 }
+
+// Two takeovers (hs-kill --fixed-ports --recovery selective on the real wire):
+// the first restores an earlier connection into LAST_ACK, the client reuses
+// its port, and the new connection's owner (the heir) dies before its first
+// checkpoint — the next heir holds only the old connection, restores it,
+// and must not let it swallow the new one's retransmitted ClientHello
+// (before the fix: 12 of 12 such runs stuck, the client ESTABLISHED with 0 bytes).
+for (const recovery of ["eager", "selective"] as const) {
+  test(`a reused port whose new connection's owner dies before its first checkpoint while the cluster holds the old one, ${recovery}: the new one completes`, async () => {
+    const conns = [{ upload: 1500, download: 20_000, resume: false }, { upload: 1500, download: 20_000, resume: false, samePort: true }];
+    for (const seed of [50, 51, 52]) {
+      const r = await runSim({ seed, loss: 0, latencyMs: 1, jitterMs: 0, recovery, conns, crashAfterConn: 0, crashAt: { phase: "handshake", nth: 1 }, maxTimeMs: 15_000 });
+      const what = `seed ${seed}: ${JSON.stringify(r.conns)}, restored ${JSON.stringify(r.restored)}, reopened ${r.reopened}`;
+      assert.ok(r.crashed, `the second owner crashed: ${what}`);
+      assert.equal(r.conns.length, 2, what);
+      for (const c of r.conns) assert.ok(c.ok, `${what}: ${c.why}`);
+      assert.ok(r.reopened >= 2, `both the SYN and the first segment after the second takeover took the tuple over: ${what}`);
+    }
+  });
+}

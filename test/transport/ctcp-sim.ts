@@ -143,7 +143,8 @@ export interface SimOptions {
    * Crash the owner of connection i's bucket once that connection is over
    * (its client closed), and start the next one only after the takeover:
    * the heir restores the finished connection from the mirrors (they hold it
-   * until both legs are CLOSED).
+   * until both legs are CLOSED). `crashAt` may then crash the next
+   * connection's owner as well (a second takeover).
    */
   readonly crashAfterConn?: number;
   /**
@@ -406,6 +407,9 @@ export class Sim {
     const owner = this.bucketOwner[this.lastClient!.bucket]!;
     this.crash(owner);
     await this.loop(() => this.takeoverAt !== null, () => null, () => {});
+    // crashAt may still crash the next connection's owner (the heir): a second takeover.
+    this.crashed = false;
+    this.takeoverAt = null;
   }
 
   private takeOver(dead: number): void {

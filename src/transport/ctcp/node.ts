@@ -68,7 +68,8 @@ import type { TcpConfig } from "../tcp/connection.js";
 import { ipv4ToString } from "../tcp/ipv4.js";
 import { listen, type ListenDropReason } from "../tcp/listener.js";
 import { ACK, FIN, RST, SYN, type TcpSegment } from "../tcp/segment.js";
-import { seqGt } from "../tcp/seq.js";
+import { checkFinger } from "../tcp/finger.js";
+import { seqAdd, seqDiff, seqGt } from "../tcp/seq.js";
 import { tupleKey, type FourTuple } from "../tcp/tuple.js";
 import { decodeCtcpSnapshot, encodeCtcpRecord, peekCtcpTuples, type CtcpSnapshot } from "./record.js";
 import { RelayedConnection, type ConnDebug, type ConnEnv } from "./relayed.js";
@@ -486,7 +487,7 @@ export class CtcpNode {
         route = this.routes.get(key);
       }
     }
-    if (route && route.side === "client" && this.newIncarnation(route.conn, seg)) {
+    if (route && route.side === "client" && (this.newIncarnation(route.conn, seg) || this.firstOfNewer(route.conn, tuple, seg))) {
       // The client starts a new connection from the same port: the old one lets go of the tuple.
       this.stats.reopened++;
       this.releaseClient(route.conn);
@@ -521,8 +522,31 @@ export class CtcpNode {
     return leg.state === "TIME_WAIT" && seqGt(seg.seq, leg.rcvNxt);
   }
 
+  /**
+   * The client's first segment after a fingered handshake (§4.2) of a newer
+   * incarnation of this tuple, arriving at an older connection the cluster
+   * still holds: its finger is valid for (SEG.SEQ − 1, SEG.ACK − 1) and that
+   * ISN is not the old connection's. The client's kernel has one socket per
+   * 4-tuple, so the old connection is over on its side. Seen on the real
+   * wire (selective recovery, hs-kill --fixed-ports): a port reused while
+   * the mirrors still held its previous connection, the new one's owner
+   * killed before its first checkpoint — the heir restored the old
+   * connection (in LAST_ACK), which took the client's retransmitted
+   * ClientHello as out-of-window data for ever. The MAC runs only for a
+   * segment far from the old connection's receive point: its own segments
+   * are within a window of it.
+   */
+  private firstOfNewer(c: RelayedConnection, tuple: FourTuple, seg: TcpSegment): boolean {
+    if ((seg.flags & (SYN | ACK | RST)) !== ACK) return false;
+    const leg = c.client.tcp;
+    const irs = seqAdd(seg.seq, -1);
+    if (irs === leg.irs || Math.abs(seqDiff(seg.seq, leg.rcvAppack)) <= this.env.tcp.rcvBuffer) return false;
+    return checkFinger(this.env.tcp.fingerMac, tuple, irs, seqAdd(seg.ack, -1)) !== null;
+  }
+
   /** The client tuple goes to the listener; a connection with nothing left to do is released (its mirrored state too). */
   private releaseClient(c: RelayedConnection): void {
+    c.detachClient();
     this.routes.delete(tupleKey(c.client.tcp.tuple));
     if (!c.isFinished) return;
     this.forget(c.connId, c);

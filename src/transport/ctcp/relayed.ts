@@ -344,6 +344,8 @@ export class RelayedConnection {
   private relayClosed = false;
   /** A leg was reset or timed out while the relay was open. */
   private broken = false;
+  /** The client's 4-tuple belongs to a newer incarnation now (node.ts releaseClient): the client leg stays silent. */
+  private clientDetached = false;
 
   private constructor(
     private readonly env: ConnEnv,
@@ -420,6 +422,11 @@ export class RelayedConnection {
     this.client.tcp.resend(now);
     this.backend?.tcp.resend(now);
     this.run(now);
+  }
+
+  /** The client now speaks for a newer connection on the same 4-tuple: nothing more goes to it from this one. */
+  detachClient(): void {
+    this.clientDetached = true;
   }
 
   onClientSegment(seg: TcpSegment, now: number): void {
@@ -509,7 +516,7 @@ export class RelayedConnection {
 
   private drainLeg(leg: Leg, now: number, side: "client" | "backend"): boolean {
     const out = leg.tcp.drain();
-    for (const s of out.segments) this.env.send(this, leg.tcp.tuple.remoteAddr, s, now);
+    if (!(side === "client" && this.clientDetached)) for (const s of out.segments) this.env.send(this, leg.tcp.tuple.remoteAddr, s, now);
     for (const e of out.events) this.onTcpEvent(leg, side, e, now);
     return out.segments.length > 0 || out.events.length > 0;
   }
