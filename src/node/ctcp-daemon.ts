@@ -156,7 +156,8 @@ export class CtcpDaemon {
       this.cluster = await startClusterNode({
         ...o.cluster,
         core: { ...o.cluster.core, fold: foldCtcp },
-        channel: { now: clock, onEvents: (ev) => this.onCluster(ev) },
+        // The channel logs what its core throws (with the stack) and socket errors: without it a ctcp node counted coreErrors silently.
+        channel: { now: clock, log: (level, msg, fields) => o.logger[level]({ ...fields }, msg), onEvents: (ev) => this.onCluster(ev) },
       });
       const ch = this.cluster.channel;
       replicator = { replicate: (c, b, s) => ch.replicate(c, b, s), closeConnection: (c) => void ch.closeConnection(c) };
