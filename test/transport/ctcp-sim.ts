@@ -36,6 +36,7 @@ import { seqGt } from "../../src/transport/tcp/seq.js";
 import { ACK, RST, type TcpSegment } from "../../src/transport/tcp/segment.js";
 import { tupleKey, type FourTuple } from "../../src/transport/tcp/tuple.js";
 import { InProcessHub, xorshift32 } from "../../src/transport/wire/hub.js";
+import { fingeredIsn } from "../../src/transport/tcp/finger.js";
 import type { FramePort } from "../../src/transport/wire/frame-wire.js";
 import { seededRandom, testConfig, testIdentity } from "../helpers/engine-harness.js";
 import type { TlsServerConfig } from "../../src/tls/config.js";
@@ -907,6 +908,52 @@ export function peersGone(state: Uint8Array, pending: number, limit = 500): Peer
     }
   }
   return { frames, resets, live: node.connectionCount.live };
+}
+
+export interface NewerIncarnation {
+  readonly restored: number;
+  readonly accepted: number;
+  readonly reopened: number;
+  /** Segments the node sent to the client's port after the new first segment (the new connection's, or the old one's). */
+  readonly toClient: number;
+}
+
+/**
+ * A takeover hands a node the mirrored state of a finished connection
+ * (`state`, e.g. `mirroredAtTakeover` of a crashAfterConn run); the client,
+ * which reused the port, then sends the first segment of a newer
+ * incarnation — after a fingered handshake with a dead owner, seq = its new
+ * ISN + 1, ack = our fingered ISN + 1 — five bytes of a ClientHello. The
+ * node must open the new connection (the listener accepts the fingered
+ * segment) instead of handing the segment to the old one.
+ */
+export function newerIncarnationAfterTakeover(state: Uint8Array, recovery: Recovery): NewerIncarnation {
+  const s = decodeCtcpSnapshot(state);
+  const node = new CtcpNode(nodeConfig(1, recovery, testConfig(), seededRandom("newer"), null, true), {
+    replicate: () => ({ ok: true, rid: 1 }),
+    closeConnection: () => {},
+  });
+  node.link.arp.insert(CLIENT, CLIENT_MAC, 0);
+  node.link.arp.insert(BACKEND, BACKEND_MAC, 0);
+  const port = s.client.tuple.remotePort;
+  const bucket = bucketOf({ address: ipv4ToString(CLIENT), port }, { address: ipv4ToString(VIP), port: 443 });
+  node.bucketAcquired(bucket, [{ connId: 1, state }], 1000);
+  node.drain();
+  const irs = (s.client.irs + 0x4000_0000) >>> 0;
+  const iss = fingeredIsn(fingerMac, s.client.tuple, irs, 1460, 7);
+  const c = new EtherLink(hostLink(CLIENT, CLIENT_MAC));
+  c.arp.insert(VIP, VMAC, 0);
+  c.sendTcp(VIP, { srcPort: port, dstPort: 443, seq: (irs + 1) >>> 0, ack: (iss + 1) >>> 0, flags: ACK, window: 502, urgent: 0, options: {}, payload: Uint8Array.of(22, 3, 1, 2, 0) }, 1001);
+  for (const f of c.drain().frames) node.onFrame(f, 1001);
+  for (let t = 1002; t < 1100; t++) {
+    const nt = node.nextTimeout();
+    if (nt !== null && nt <= t) node.onTimer(t);
+  }
+  let toClient = 0;
+  for (const f of node.drain().frames) c.onFrame(f, 1100);
+  for (const r of c.drain().received) if (r.segment.dstPort === port) toClient++;
+  const st = node.stats;
+  return { restored: st.restored.eager + st.restored["on-packet"] + st.restored.sweep, accepted: st.accepted, reopened: st.reopened, toClient };
 }
 
 function cpuMsSince(start: NodeJS.CpuUsage): number {
