@@ -26,6 +26,7 @@ import { parseArgs } from "node:util";
 import { failoverRound, startCtcpCluster, type ConnStatus, type CtcpCluster, type RoundResult } from "./ctcp-cluster.js";
 import { nodeOnWire, wireMissing } from "./netns.js";
 import { TcpSniffer } from "./sniffer.js";
+import { xorshift32 } from "../../src/transport/wire/hub.js";
 
 /** A kill moment: a handshake event (the connection's /status entry passes `test`) or a delay after curl started. */
 interface Moment {
@@ -87,13 +88,7 @@ if (!["eager", "selective", "selective-probe"].includes(recovery)) {
 const moments = values.moments.split(",").map(moment);
 const rounds = Number(values.rounds);
 const bytes = Number(values.kib) * 1024;
-let seed = Number(values.seed) >>> 0 || 1;
-const rng = () => {
-  seed ^= seed << 13;
-  seed ^= seed >>> 17;
-  seed ^= seed << 5;
-  return (seed >>> 0) / 2 ** 32;
-};
+const rng = xorshift32(Number(values.seed) >>> 0 || 1);
 const out = values.out ?? mkdtempSync(join(tmpdir(), "sslacc-hs-kill-"));
 mkdirSync(out, { recursive: true });
 console.log(`logs, captures and status dumps: ${out}`);

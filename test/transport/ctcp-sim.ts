@@ -807,6 +807,17 @@ export interface TakeoverCost {
   readonly toClientAtTakeover: TcpSegment | null;
 }
 
+/** One node with no cluster behind it (every record acknowledged at once) that knows the client's and the backend's MACs. */
+function loneNode(recovery: Recovery, label: string): CtcpNode {
+  const node = new CtcpNode(nodeConfig(1, recovery, testConfig(), seededRandom(label), null, true), {
+    replicate: () => ({ ok: true, rid: 1 }),
+    closeConnection: () => {},
+  });
+  node.link.arp.insert(CLIENT, CLIENT_MAC, 0);
+  node.link.arp.insert(BACKEND, BACKEND_MAC, 0);
+  return node;
+}
+
 /**
  * Takeover cost with `m` mirrored connections (clones of one real mirrored
  * state under distinct 4-tuples) of which one is active: eager restores
@@ -814,12 +825,7 @@ export interface TakeoverCost {
  */
 export function measureTakeover(state: Uint8Array, m: number, recovery: Recovery): TakeoverCost {
   const s = decodeCtcpSnapshot(state);
-  const node = new CtcpNode(nodeConfig(1, recovery, testConfig(), seededRandom("measure"), null, true), {
-    replicate: () => ({ ok: true, rid: 1 }),
-    closeConnection: () => {},
-  });
-  node.link.arp.insert(CLIENT, CLIENT_MAC, 0);
-  node.link.arp.insert(BACKEND, BACKEND_MAC, 0);
+  const node = loneNode(recovery, "measure");
   const byBucket = new Map<number, { connId: number; state: Uint8Array }[]>();
   const ports: number[] = [];
   for (let i = 0; i < m; i++) {
@@ -929,12 +935,7 @@ export interface NewerIncarnation {
  */
 export function newerIncarnationAfterTakeover(state: Uint8Array, recovery: Recovery): NewerIncarnation {
   const s = decodeCtcpSnapshot(state);
-  const node = new CtcpNode(nodeConfig(1, recovery, testConfig(), seededRandom("newer"), null, true), {
-    replicate: () => ({ ok: true, rid: 1 }),
-    closeConnection: () => {},
-  });
-  node.link.arp.insert(CLIENT, CLIENT_MAC, 0);
-  node.link.arp.insert(BACKEND, BACKEND_MAC, 0);
+  const node = loneNode(recovery, "newer");
   const port = s.client.tuple.remotePort;
   const bucket = bucketOf({ address: ipv4ToString(CLIENT), port }, { address: ipv4ToString(VIP), port: 443 });
   node.bucketAcquired(bucket, [{ connId: 1, state }], 1000);

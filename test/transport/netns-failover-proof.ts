@@ -18,6 +18,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { wireMissing } from "../../bench/wire/netns.js";
 import { failoverRound, startCtcpCluster, type RoundResult } from "../../bench/wire/ctcp-cluster.js";
+import { xorshift32 } from "../../src/transport/wire/hub.js";
 
 const { values } = parseArgs({
   options: {
@@ -46,26 +47,14 @@ if (values.signal !== "KILL" && values.signal !== "TERM") {
 }
 const signal = values.signal === "TERM" ? "SIGTERM" : "SIGKILL";
 const how = signal === "SIGTERM" ? "a SIGTERM (drain: LEAVE, handover)" : "a kill -9";
-let seed = Number(values.seed) >>> 0 || 1;
-const rng = () => {
-  seed ^= seed << 13;
-  seed ^= seed >>> 17;
-  seed ^= seed << 5;
-  return (seed >>> 0) / 2 ** 32;
-};
+const rng = xorshift32(Number(values.seed) >>> 0 || 1);
 const rounds = Number(values.rounds);
 const opensslMib = Number(values.openssl);
 if (!(opensslMib >= 0)) {
   console.error(`--openssl: MiB per round (0: none), got ${JSON.stringify(values.openssl)}`);
   process.exit(2);
 }
-let opensslSeed = (Number(values.seed) >>> 0 || 1) ^ 0x9e3779b9;
-const opensslRng = () => {
-  opensslSeed ^= opensslSeed << 13;
-  opensslSeed ^= opensslSeed >>> 17;
-  opensslSeed ^= opensslSeed << 5;
-  return (opensslSeed >>> 0) / 2 ** 32;
-};
+const opensslRng = xorshift32((Number(values.seed) >>> 0 || 1) ^ 0x9e3779b9);
 const results: RoundResult[] = [];
 const logDir = values["log-dir"] ?? mkdtempSync(join(tmpdir(), "sslacc-proof-logs-"));
 console.log(`node logs: ${logDir}/node-{1,2,3}.log`);

@@ -12,16 +12,11 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { requireWire } from "../helpers/netns.js";
 import { failoverRound, startCtcpCluster, type RoundResult } from "../../bench/wire/ctcp-cluster.js";
+import { xorshift32 } from "../../src/transport/wire/hub.js";
 
 test("real wire, three nodes: kill -9 of the connection's node during 8 MiB downloads, 16 MiB uploads, a TLS handshake and an openssl s_client download; each client succeeds byte-exact, the backend sees each request once", { timeout: 600_000 }, async (t) => {
   if (!requireWire(t, ["socat", "ip", "curl", "openssl"])) return;
-  let seed = 7;
-  const rng = () => {
-    seed ^= seed << 13;
-    seed ^= seed >>> 17;
-    seed ^= seed << 5;
-    return (seed >>> 0) / 2 ** 32;
-  };
+  const rng = xorshift32(7);
   const c = await startCtcpCluster(3);
   const results: RoundResult[] = [];
   try {
