@@ -217,6 +217,9 @@ export class CtcpNode {
   private readonly conns = new Map<number, RelayedConnection>();
   /** Connections with input waiting for endOfTurn (batchTurns): the turn visits these, not every connection. */
   private readonly turnQueue = new Set<RelayedConnection>();
+  /** When each connection's timer is due, as scheduled in `timers` (settle keeps both current). */
+  private readonly dueAt = new Map<RelayedConnection, number>();
+  private readonly timers = new TimerHeap();
   private readonly dormant = new Map<string, Dormant>();
   /** Peers' data segments for buckets another member owns, by 4-tuple key, least recently heard first. */
   private readonly overheard = new Map<string, Overheard>();
@@ -415,7 +418,7 @@ export class CtcpNode {
 
   nextTimeout(): number | null {
     let t = this.link.nextTimeout();
-    for (const d of [this.sweepAt, ...Array.from(this.conns.values(), (c) => c.nextTimeout())]) {
+    for (const d of [this.sweepAt, this.earliestDue()]) {
       if (d !== null && (t === null || d < t)) t = d;
     }
     return t;
@@ -424,11 +427,13 @@ export class CtcpNode {
   onTimer(now: number): void {
     const lt = this.link.nextTimeout();
     if (lt !== null && lt <= now) this.link.onTimer(now);
-    for (const c of [...this.conns.values()]) {
-      const t = c.nextTimeout();
-      if (t === null || t > now) continue;
-      this.guard(c, () => c.onTimer(now));
+    const due: RelayedConnection[] = [];
+    for (let t = this.earliestDue(); t !== null && t <= now; t = this.earliestDue()) {
+      const c = this.timers.pop()!.conn;
+      this.dueAt.delete(c); // settle schedules it again
+      due.push(c);
     }
+    for (const c of due) if (this.conns.get(c.connId) === c) this.guard(c, () => c.onTimer(now));
     if (this.sweepAt !== null && this.sweepAt <= now) {
       this.sweepAt = null;
       for (const d of new Set(this.dormant.values())) this.wake(d, "sweep", now);
@@ -737,10 +742,25 @@ export class CtcpNode {
    * takes over must still be able to answer the retransmitted FIN (the
    * restored relay is fed the kept close_notify and closes again, §4.10).
    */
-  /** After any work on `c` (every path ends here): queue its turn, or forget it if it closed. */
+  /** The earliest connection timer still current (entries superseded by a later settle are dropped here). */
+  private earliestDue(): number | null {
+    for (let top = this.timers.peek(); top !== undefined; top = this.timers.peek()) {
+      if (this.dueAt.get(top.conn) === top.at) return top.at;
+      this.timers.pop();
+    }
+    return null;
+  }
+
+  /** After any work on `c` (every path ends here): queue its turn and schedule its timer, or forget it if it closed. */
   private settle(c: RelayedConnection): void {
     if (!c.isClosed) {
       if (c.turnPending) this.turnQueue.add(c);
+      const at = c.nextTimeout();
+      if (at === null) this.dueAt.delete(c);
+      else if (this.dueAt.get(c) !== at) {
+        this.dueAt.set(c, at);
+        this.timers.push({ at, conn: c });
+      }
       return;
     }
     this.forget(c.connId, c);
@@ -752,6 +772,7 @@ export class CtcpNode {
     this.silenced.delete(c);
     this.conns.delete(connId);
     this.turnQueue.delete(c);
+    this.dueAt.delete(c);
     // A tuple may belong to a newer incarnation already (releaseClient).
     const drop = (t: FourTuple) => {
       const key = tupleKey(t);
@@ -772,4 +793,49 @@ function checkBucket(b: number): number {
 
 function exhaustive(x: never): never {
   throw new Error(`ctcp node bug: unhandled ${JSON.stringify(x)}`);
+}
+
+/**
+ * A binary min-heap of connection timers by due time. Entries are never
+ * removed or updated in place: a connection's new due time is a new entry,
+ * and CtcpNode.earliestDue drops the ones its `dueAt` no longer names, so
+ * each settle costs O(log n) and a turn no longer scans every connection.
+ */
+class TimerHeap {
+  private readonly items: { readonly at: number; readonly conn: RelayedConnection }[] = [];
+
+  peek(): { readonly at: number; readonly conn: RelayedConnection } | undefined {
+    return this.items[0];
+  }
+
+  push(item: { readonly at: number; readonly conn: RelayedConnection }): void {
+    const a = this.items;
+    a.push(item);
+    for (let i = a.length - 1; i > 0; ) {
+      const up = (i - 1) >> 1;
+      if (a[up]!.at <= a[i]!.at) break;
+      [a[up], a[i]] = [a[i]!, a[up]!];
+      i = up;
+    }
+  }
+
+  pop(): { readonly at: number; readonly conn: RelayedConnection } | undefined {
+    const a = this.items;
+    const top = a[0];
+    const last = a.pop();
+    if (a.length > 0 && last !== undefined) {
+      a[0] = last;
+      for (let i = 0; ; ) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < a.length && a[l]!.at < a[m]!.at) m = l;
+        if (r < a.length && a[r]!.at < a[m]!.at) m = r;
+        if (m === i) break;
+        [a[m], a[i]] = [a[i]!, a[m]!];
+        i = m;
+      }
+    }
+    return top;
+  }
 }
