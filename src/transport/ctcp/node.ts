@@ -193,8 +193,8 @@ interface Route {
 }
 
 interface Overheard {
-  readonly at: number;
-  readonly segments: readonly TcpSegment[];
+  at: number;
+  readonly segments: TcpSegment[];
 }
 
 interface Dormant {
@@ -553,10 +553,7 @@ export class CtcpNode {
   private releaseClient(c: RelayedConnection): void {
     c.detachClient();
     this.routes.delete(tupleKey(c.client.tcp.tuple));
-    if (!c.isFinished) return;
-    this.forget(c.connId, c);
-    this.replicator.closeConnection(c.connId);
-    this.events.push({ kind: "done", connId: c.connId });
+    if (c.isFinished) this.retire(c);
   }
 
   private listen(tuple: FourTuple, bucket: number, seg: TcpSegment, src: number, now: number): void {
@@ -604,10 +601,12 @@ export class CtcpNode {
 
   /** Keep a peer's data segment for a bucket we do not own (the header: overheard retransmissions). */
   private overhear(key: string, seg: TcpSegment, now: number): void {
-    const prev = this.overheard.get(key);
-    this.overheard.delete(key);
-    const segments = prev ? [...prev.segments.slice(1 - OVERHEARD_PER_TUPLE), seg] : [seg];
-    this.overheard.set(key, { at: now, segments });
+    const o = this.overheard.get(key) ?? { at: now, segments: [] };
+    this.overheard.delete(key); // re-inserted below: the Map's order is least recently heard first
+    o.at = now;
+    o.segments.push(seg);
+    if (o.segments.length > OVERHEARD_PER_TUPLE) o.segments.shift();
+    this.overheard.set(key, o);
     if (this.overheard.size > OVERHEARD_TUPLES) this.overheard.delete(this.overheard.keys().next().value!);
   }
 
@@ -735,13 +734,6 @@ export class CtcpNode {
     this.events.push({ kind: "failed", connId, message });
   }
 
-  /**
-   * After any input to a connection: once both legs are CLOSED (TIME_WAIT
-   * over) release its mirrored state and forget it. Not earlier: in
-   * TIME_WAIT our last ACK of the peer's FIN may be lost, and a node that
-   * takes over must still be able to answer the retransmitted FIN (the
-   * restored relay is fed the kept close_notify and closes again, §4.10).
-   */
   /** The earliest connection timer still current (entries superseded by a later settle are dropped here). */
   private earliestDue(): number | null {
     for (let top = this.timers.peek(); top !== undefined; top = this.timers.peek()) {
@@ -751,18 +743,30 @@ export class CtcpNode {
     return null;
   }
 
-  /** After any work on `c` (every path ends here): queue its turn and schedule its timer, or forget it if it closed. */
+  /**
+   * After any work on a connection (every path ends here): queue its turn
+   * and schedule its timer; once both legs are CLOSED (TIME_WAIT over)
+   * retire it. Not earlier: in TIME_WAIT our last ACK of the peer's FIN may
+   * be lost, and a node that takes over must still be able to answer the
+   * retransmitted FIN (the restored relay is fed the kept close_notify and
+   * closes again, §4.10).
+   */
   private settle(c: RelayedConnection): void {
-    if (!c.isClosed) {
-      if (c.turnPending) this.turnQueue.add(c);
-      const at = c.nextTimeout();
-      if (at === null) this.dueAt.delete(c);
-      else if (this.dueAt.get(c) !== at) {
-        this.dueAt.set(c, at);
-        this.timers.push({ at, conn: c });
-      }
+    if (c.isClosed) {
+      this.retire(c);
       return;
     }
+    if (c.turnPending) this.turnQueue.add(c);
+    const at = c.nextTimeout();
+    if (at === null) this.dueAt.delete(c);
+    else if (this.dueAt.get(c) !== at) {
+      this.dueAt.set(c, at);
+      this.timers.push({ at, conn: c });
+    }
+  }
+
+  /** The connection is over: forgotten here, its mirrored state released, the shell told. */
+  private retire(c: RelayedConnection): void {
     this.forget(c.connId, c);
     this.replicator.closeConnection(c.connId);
     this.events.push({ kind: "done", connId: c.connId });

@@ -644,7 +644,9 @@ export class TcpConnection {
       // it was the same storm, and the connection stuck in LAST_ACK for
       // good — a new SYN from the same port met our challenge ACKs until
       // the client gave up (the namespace proof, a port reused rounds later).
-      if (seg.seq === this.rcvNxtV || seg.seq === this.rcvAppackV || seg.seq === this.ackNumber()) this.enterClosed("reset");
+      // So: rcv_nxt, or the ACK field we send (rcv_appack, plus one for an
+      // acknowledged FIN).
+      if (seg.seq === this.rcvNxtV || seg.seq === this.ackNumber()) this.enterClosed("reset");
       else this.challengeAck(now);
       return;
     }
